@@ -1,0 +1,74 @@
+/**
+ * The error catalog: every failure a caller can see has a stable snake_case code and an
+ * HTTP status. Code throws `AppError` subclasses; the HTTP edge maps them in one place.
+ * `message` is public; `cause` (never serialised) keeps the internal detail for logs.
+ */
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_parameter: 400,
+  empty_body: 400,
+  bad_digest: 400,
+  unauthorized: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  quota_exceeded: 403,
+  not_found: 404,
+  state_conflict: 409,
+  illegal_transition: 409,
+  payload_too_large: 413,
+  type_not_allowed: 415,
+  type_mismatch: 415,
+  transform_unsupported: 415,
+  range_not_satisfiable: 416,
+  checksum_mismatch: 422,
+  undecodable_media: 422,
+  pixel_limit_exceeded: 422,
+  output_too_large: 422,
+  rate_limited: 429,
+  internal: 500,
+  overloaded: 503,
+  dependency_down: 503,
+  insufficient_storage: 507,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AppError";
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = details;
+  }
+}
+
+/** A transform or query parameter that is unknown or out of range; names the parameter. */
+export class InvalidParameterError extends AppError {
+  constructor(parameter: string, message: string) {
+    super("invalid_parameter", message, { parameter });
+    this.name = "InvalidParameterError";
+  }
+}
+
+/** A state change the asset state machine does not allow. Always a bug or a lost race. */
+export class IllegalTransitionError extends AppError {
+  constructor(from: string, to: string, assetId?: string) {
+    super("illegal_transition", `asset cannot go from ${from} to ${to}`, { from, to, ...(assetId ? { assetId } : {}) });
+    this.name = "IllegalTransitionError";
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what = "asset") {
+    super("not_found", `${what} not found`);
+    this.name = "NotFoundError";
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

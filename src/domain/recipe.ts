@@ -1,0 +1,235 @@
+import { createHash } from "node:crypto";
+import { InvalidParameterError } from "./errors.js";
+import type { WebImageFormat } from "./media-types.js";
+
+/**
+ * A variant is defined by a canonical recipe: the plain list of what to do to the source,
+ * with defaults dropped, numbers normalised and keys in a fixed order. Two URLs that mean
+ * the same output produce the same recipe, hence the same cache key and one stored copy.
+ */
+
+export const FITS = ["cover", "contain", "fill", "inside", "outside"] as const;
+export type Fit = (typeof FITS)[number];
+
+/** Gravity in compass form (what sharp calls `gravity`) or a smart-crop strategy. */
+export const POSITIONS = ["center", "north", "northeast", "east", "southeast", "south", "southwest", "west",
+  "northwest", "entropy", "attention"] as const;
+export type Position = (typeof POSITIONS)[number];
+
+/**
+ * The output format after negotiation. `jpeg-or-png` is `fmt=auto` for a client that takes
+ * neither AVIF nor WebP: PNG when the source has alpha, else JPEG. It is decided by the
+ * engine from the source, so the cache key does not depend on probing the source first.
+ */
+export type OutputFormat = WebImageFormat | "jpeg-or-png";
+
+export interface Recipe {
+  w?: number;
+  h?: number;
+  fit?: Fit;
+  pos?: Position;
+  enlarge?: true;
+  rotate?: 90 | 180 | 270;
+  flip?: true;
+  flop?: true;
+  blur?: number;
+  sharpen?: number;
+  bg?: string;
+  /** Absent: keep the source format when browsers show it, else JPEG (PNG with alpha). */
+  fmt?: OutputFormat;
+  q?: number;
+  /** `false` keeps EXIF/ICC; absent means the default: strip, orient, convert to sRGB. */
+  strip?: false;
+  page?: number;
+  t?: number;
+}
+
+/** A parsed request: the recipe plus whether the format is still to be negotiated. */
+export interface TransformRequest {
+  recipe: Recipe;
+  autoFormat: boolean;
+}
+
+export const MAX_DIMENSION = 8192;
+
+export type Query = Record<string, string | string[] | undefined>;
+
+/** Parameters that sit on delivery URLs but are not part of the recipe. */
+export const DELIVERY_PARAMS = new Set(["download", "exp", "sig"]);
+
+type Raw = Record<string, string>;
+
+export const DEFAULT_PRESETS: Readonly<Record<string, Raw>> = {
+  thumb: { w: "150", h: "150", fit: "cover", fmt: "auto" },
+  small: { w: "320", h: "240", fit: "inside", fmt: "auto" },
+  medium: { w: "800", h: "600", fit: "inside", fmt: "auto" },
+  large: { w: "1920", h: "1080", fit: "inside", fmt: "auto" },
+};
+
+const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
+  "sharpen", "bg", "strip", "page", "t", "preset"]);
+
+/** True when the query asks for a variant rather than the original. */
+export function hasTransform(query: Query): boolean {
+  return Object.keys(query).some((k) => !DELIVERY_PARAMS.has(k));
+}
+
+export function parseTransform(query: Query, presets: Readonly<Record<string, Raw>> = DEFAULT_PRESETS): TransformRequest {
+  const given: Raw = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (DELIVERY_PARAMS.has(key) || value === undefined) continue;
+    if (!KNOWN.has(key)) throw new InvalidParameterError(key, `unknown parameter '${key}'`);
+    if (Array.isArray(value)) throw new InvalidParameterError(key, `parameter '${key}' is given more than once`);
+    given[key] = value;
+  }
+
+  let raw: Raw = given;
+  if (given.preset !== undefined) {
+    const preset = Object.hasOwn(presets, given.preset) ? presets[given.preset] : undefined;
+    if (!preset) throw new InvalidParameterError("preset", `unknown preset '${given.preset}'`);
+    raw = { ...preset, ...given };
+  }
+
+  const r: Recipe = {};
+  const dpr = raw.dpr === undefined ? 1 : num(raw, "dpr", 1, 4);
+  const scale = (v: number) => Math.min(MAX_DIMENSION, Math.round(v * dpr));
+  if (raw.w !== undefined) r.w = scale(int(raw, "w", 1, MAX_DIMENSION));
+  if (raw.h !== undefined) r.h = scale(int(raw, "h", 1, MAX_DIMENSION));
+  const fit = raw.fit === undefined ? undefined : oneOf(raw, "fit", FITS);
+  const pos = raw.pos === undefined ? undefined : parsePosition(raw.pos);
+  if (r.w !== undefined && r.h !== undefined) {
+    // With both sides, fit defaults to cover; the anchor only matters when cropping or padding.
+    if (fit && fit !== "cover") r.fit = fit;
+    const effectiveFit = fit ?? "cover";
+    if (pos && pos !== "center" && (effectiveFit === "cover" || effectiveFit === "contain")) {
+      if (effectiveFit === "contain" && (pos === "entropy" || pos === "attention")) {
+        throw new InvalidParameterError("pos", "entropy and attention apply to fit=cover only");
+      }
+      r.pos = pos;
+    }
+  }
+  if (raw.enlarge !== undefined && flag(raw, "enlarge")) r.enlarge = true;
+  if (raw.rotate !== undefined) {
+    const rotate = int(raw, "rotate", 0, 270);
+    if (rotate % 90 !== 0) throw new InvalidParameterError("rotate", "rotate must be 0, 90, 180 or 270");
+    if (rotate !== 0) r.rotate = rotate as 90 | 180 | 270;
+  }
+  if (raw.flip !== undefined && flag(raw, "flip")) r.flip = true;
+  if (raw.flop !== undefined && flag(raw, "flop")) r.flop = true;
+  if (raw.blur !== undefined) r.blur = num(raw, "blur", 0.3, 100);
+  if (raw.sharpen !== undefined) {
+    const v = raw.sharpen;
+    if (v === "" || v === "true") r.sharpen = 1;
+    else if (v !== "0" && v !== "false") r.sharpen = num(raw, "sharpen", 0.5, 10);
+  }
+  if (raw.bg !== undefined) r.bg = parseColour(raw.bg);
+  let autoFormat = false;
+  if (raw.fmt !== undefined) {
+    const fmt = raw.fmt === "jpg" ? "jpeg" : raw.fmt;
+    if (fmt === "auto") autoFormat = true;
+    else r.fmt = oneOf({ fmt }, "fmt", ["jpeg", "png", "webp", "avif", "gif"] as const);
+  }
+  if (raw.q !== undefined) r.q = int(raw, "q", 1, 100);
+  if (raw.strip !== undefined && !flag(raw, "strip")) r.strip = false;
+  if (raw.page !== undefined) r.page = int(raw, "page", 1, 100_000);
+  if (raw.t !== undefined) r.t = num(raw, "t", 0, 86_400);
+  return { recipe: r, autoFormat };
+}
+
+/**
+ * `fmt=auto`: only types the client lists explicitly count, so a crawler sending `*\/*`
+ * gets the safe JPEG/PNG. AVIF first (smallest), then WebP.
+ */
+export function negotiateFormat(accept: string | undefined, options: { avif: boolean }): OutputFormat {
+  const listed = new Set<string>();
+  for (const part of (accept ?? "").split(",")) {
+    const [type, ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    if (q && Number(q.slice(2)) <= 0) continue;
+    if (type) listed.add(type.trim());
+  }
+  if (options.avif && listed.has("image/avif")) return "avif";
+  if (listed.has("image/webp")) return "webp";
+  return "jpeg-or-png";
+}
+
+export function withFormat(request: TransformRequest, negotiated: OutputFormat): Recipe {
+  return request.autoFormat ? { ...request.recipe, fmt: negotiated } : request.recipe;
+}
+
+const ORDER: readonly (keyof Recipe)[] = ["page", "t", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
+  "blur", "sharpen", "bg", "fmt", "q", "strip"];
+
+/** `w=300&fmt=webp`: fixed key order, defaults already dropped by the parser. */
+export function canonicalRecipe(recipe: Recipe): string {
+  const parts: string[] = [];
+  for (const key of ORDER) {
+    const value = recipe[key];
+    if (value === undefined) continue;
+    parts.push(`${key}=${value === true ? 1 : value === false ? 0 : String(value)}`);
+  }
+  return parts.join("&");
+}
+
+/** sha256(blobSha256 + ":" + canonicalRecipe + ":" + processorVersion), hex. */
+export function variantCacheKey(blobSha256: string, recipe: Recipe, processorVersion: string): string {
+  return createHash("sha256").update(`${blobSha256}:${canonicalRecipe(recipe)}:${processorVersion}`).digest("hex");
+}
+
+// ---- parameter parsing -------------------------------------------------------------
+
+function int(raw: Raw, key: string, min: number, max: number): number {
+  const text = raw[key]!;
+  if (!/^\d+$/.test(text)) throw new InvalidParameterError(key, `${key} must be an integer from ${min} to ${max}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new InvalidParameterError(key, `${key} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+function num(raw: Raw, key: string, min: number, max: number): number {
+  const text = raw[key]!;
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(text)) throw new InvalidParameterError(key, `${key} must be a number from ${min} to ${max}`);
+  const value = Math.round(Number(text) * 1000) / 1000;
+  if (value < min || value > max) throw new InvalidParameterError(key, `${key} must be a number from ${min} to ${max}`);
+  return value;
+}
+
+function flag(raw: Raw, key: string): boolean {
+  const v = raw[key];
+  if (v === "" || v === "1" || v === "true") return true;
+  if (v === "0" || v === "false") return false;
+  throw new InvalidParameterError(key, `${key} must be 0 or 1`);
+}
+
+function oneOf<T extends string>(raw: Raw, key: string, allowed: readonly T[]): T {
+  const v = raw[key]!;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new InvalidParameterError(key, `${key} must be one of ${allowed.join(", ")}`);
+}
+
+const SIDES: Readonly<Record<string, string>> = {
+  top: "north", north: "north", bottom: "south", south: "south", left: "west", west: "west", right: "east", east: "east",
+};
+
+/** Accepts `center`, `top`, `right top`, `top-right`, `northeast`, `entropy`, `attention`. */
+export function parsePosition(text: string): Position {
+  const value = text.trim().toLowerCase();
+  if (value === "center" || value === "centre") return "center";
+  if ((POSITIONS as readonly string[]).includes(value)) return value as Position;
+  const words = value.split(/[\s,+_-]+/).filter(Boolean).map((w) => SIDES[w]);
+  if (words.length >= 1 && words.length <= 2 && words.every(Boolean)) {
+    const ns = words.find((w) => w === "north" || w === "south") ?? "";
+    const ew = words.find((w) => w === "east" || w === "west") ?? "";
+    const combined = ns + ew;
+    if (combined && (words.length === 1 || (ns && ew))) return combined as Position;
+  }
+  throw new InvalidParameterError("pos", `pos must be center, a side or corner (e.g. 'right top'), entropy or attention`);
+}
+
+/** `#abc`, `abc`, `aabbcc`, `aabbccdd` -> lower-case 6 or 8 hex digits. */
+export function parseColour(text: string): string {
+  const hex = text.replace(/^#/, "").toLowerCase();
+  if (/^[0-9a-f]{3,4}$/.test(hex)) return [...hex].map((c) => c + c).join("");
+  if (/^[0-9a-f]{6}([0-9a-f]{2})?$/.test(hex)) return hex;
+  throw new InvalidParameterError("bg", "bg must be a hex colour such as ffffff or ff000080");
+}

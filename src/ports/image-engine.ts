@@ -1,0 +1,43 @@
+import type { OutputFormat, Recipe } from "../domain/recipe.js";
+import type { AssetMeta } from "./repos.js";
+
+/** What the engine needs to read a source. */
+export interface ImageSource {
+  /** Local file path when the store can give one (libvips reads it directly), else undefined. */
+  path?: string;
+  /** Reads the whole object into memory (used when there is no path). */
+  read(): Promise<Buffer>;
+  /** The sniffed type of the source. */
+  contentType: string;
+}
+
+export interface RenderLimits {
+  maxInputPixels: number;
+  maxOutputPixels: number;
+}
+
+export interface RenderedImage {
+  data: Buffer;
+  contentType: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+}
+
+/**
+ * Turns a source and a canonical recipe into bytes. Errors are AppErrors:
+ * `pixel_limit_exceeded` (decided from the header, before decoding), `undecodable_media`,
+ * `output_too_large`, `transform_unsupported`.
+ */
+export interface ImageEngine {
+  /** Identifies the engine's output so a change of engine or pipeline changes cache keys. */
+  readonly processorVersion: string;
+  canRender(contentType: string): boolean;
+  render(source: ImageSource, recipe: Recipe, limits: RenderLimits): Promise<RenderedImage>;
+  /**
+   * Facts for the manifest: width/height as displayed, format, orientation, alpha,
+   * animation, colour space, ICC description, EXIF subset. Decodes (a small thumbnail)
+   * to prove the image is readable unless it exceeds `maxInputPixels`.
+   */
+  describe(source: ImageSource, limits: RenderLimits): Promise<AssetMeta>;
+}

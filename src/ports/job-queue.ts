@@ -1,0 +1,67 @@
+/**
+ * Background jobs. Implementations: queue/embedded (a table in the metadata DB, leases,
+ * in-process workers) and queue/bullmq (Redis). Both must pass the same contract suite.
+ *
+ * Delivery is at least once: a handler may run again after a crash, so handlers are
+ * idempotent (keyed by content hash, asset id or cache key).
+ */
+export const JOB_NAMES = ["extract-metadata"] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export interface JobPayloads {
+  "extract-metadata": { assetId: string };
+}
+
+export type JobState = "waiting" | "active" | "done" | "dead";
+
+export interface EnqueueOptions {
+  /**
+   * Idempotency key: while a job with the same name and key is waiting or active, another
+   * enqueue is a no-op.
+   */
+  key?: string;
+  delayMs?: number;
+  maxAttempts?: number;
+}
+
+export interface JobInfo {
+  id: string;
+  name: JobName;
+  key: string | null;
+  payload: unknown;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  runAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobContext {
+  id: string;
+  attempt: number;
+  /** Aborted when the worker is stopping or the lease was lost. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayloads[N], ctx: JobContext) => Promise<void>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  dead: number;
+}
+
+export interface JobQueue {
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options?: EnqueueOptions): Promise<void>;
+  /** Starts pulling jobs (the worker role). */
+  start(handlers: JobHandlers, options: { concurrency: number }): void;
+  /** Stops taking jobs and waits for running handlers to finish (graceful shutdown). */
+  stop(): Promise<void>;
+  depth(): Promise<Record<JobName, QueueDepth>>;
+  list(state: JobState, limit: number): Promise<JobInfo[]>;
+  /** Moves a dead job back to waiting with a fresh attempt budget; false if not dead. */
+  retry(id: string): Promise<boolean>;
+}
