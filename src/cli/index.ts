@@ -1,0 +1,45 @@
+import { Command, InvalidArgumentError } from "commander";
+import { ConfigError } from "../config/index.js";
+import { registerClientCommands } from "./client-commands.js";
+import { migrateCommand } from "./migrate.js";
+import { serveCommand } from "./serve.js";
+import { tokenCommand } from "./token.js";
+
+const program = new Command("assetd")
+  .description("Self-hostable digital-asset service: content-addressed storage and on-demand variants")
+  .showHelpAfterError();
+
+program.command("serve")
+  .description("run the HTTP API and the background workers (the embedded default)")
+  .option("--no-worker", "run the API only; jobs are left to `assetd worker` processes")
+  .action((options: { worker: boolean }) => serveCommand({ api: true, worker: options.worker }));
+
+program.command("worker")
+  .description("run background workers only")
+  .action(() => serveCommand({ api: false, worker: true }));
+
+program.command("migrate")
+  .description("create or upgrade the metadata database schema")
+  .action(migrateCommand);
+
+program.command("token")
+  .description("mint a bearer token signed with the service's secret")
+  .requiredOption("--sub <principal>", "the principal (owner) the token speaks for")
+  .option("--admin", "grant the admin role (bypasses ownership checks)", false)
+  .option("--group <name...>", "groups the principal belongs to")
+  .option("--ttl <seconds>", "lifetime in seconds (default: no expiry)", (v) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("a positive whole number of seconds");
+    return Number(v);
+  })
+  .action(tokenCommand);
+
+registerClientCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`assetd: configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`assetd: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import { loadConfig } from "../config/index.js";
+import { createRuntime } from "../main.js";
+
+/** `assetd serve` and `assetd worker`: run until SIGINT/SIGTERM, then shut down gracefully. */
+export async function serveCommand(roles: { api: boolean; worker: boolean }): Promise<void> {
+  const config = loadConfig();
+  const runtime = await createRuntime(config, roles);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info({ signal }, "shutting down");
+    runtime.close().then(() => process.exit(0), (error: unknown) => {
+      runtime.logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
+  if (!roles.api) {
+    runtime.logger.info({ concurrency: config.workerConcurrency }, "worker started");
+    return;
+  }
+  const address = await runtime.listen();
+  const shown = address.replace("127.0.0.1", "localhost").replace("[::1]", "localhost");
+  const adminToken = await runtime.tokens.sign({ sub: "admin", admin: true }, 30 * 24 * 3600);
+  process.stdout.write([
+    "",
+    `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
+    `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
+    "admin token (valid 30 days; mint others with `assetd token --sub NAME`):",
+    `  export ASSETD_TOKEN=${adminToken}`,
+    "",
+  ].join("\n") + "\n");
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./index.js";
+
+describe("configuration", () => {
+  it("has embedded defaults under the data dir", () => {
+    const config = loadConfig({}, "/srv/app");
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe("/srv/app/data");
+    expect(config.databaseUrl).toBe("sqlite:/srv/app/data/assetd.db");
+    expect(config.storageUrl).toBe("file:///srv/app/data/store");
+    expect(config.maxPixels).toBe(100_000_000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("reads typed values", () => {
+    const config = loadConfig({
+      ASSETD_PORT: "9000", ASSETD_MAX_UPLOAD_BYTES: "100MiB", ASSETD_ALLOWED_TYPES: "image/*, application/pdf",
+      ASSETD_DATABASE_URL: "postgres://u@h/db", ASSETD_AUTO_AVIF: "false",
+    }, "/x");
+    expect(config.port).toBe(9000);
+    expect(config.maxUploadBytes).toBe(100 * 1024 * 1024);
+    expect(config.allowedTypes).toEqual(["image/*", "application/pdf"]);
+    expect(config.databaseUrl).toBe("postgres://u@h/db");
+    expect(config.autoAvif).toBe(false);
+  });
+
+  it.each([
+    ["ASSETD_PORT", "80a"], ["ASSETD_PORT", "70000"], ["ASSETD_MAX_UPLOAD_BYTES", "lots"], ["ASSETD_LOG_LEVEL", "loud"],
+    ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
+    ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"],
+  ])("refuses a bad %s naming it", (name, value) => {
+    try {
+      loadConfig({ [name]: value }, "/x");
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toContain(name);
+    }
+  });
+});

@@ -1,0 +1,159 @@
+import { availableParallelism } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+
+/**
+ * Configuration is read once from the environment, typed, given defaults and validated.
+ * A bad value stops start-up with a message naming the variable; nothing downstream ever
+ * sees a raw string.
+ */
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  storageUrl: string;
+  publicUrl: string | undefined;
+  jwtSecret: string | undefined;
+  maxUploadBytes: number;
+  allowedTypes: readonly string[];
+  maxPixels: number;
+  maxOutputPixels: number;
+  maxTransforms: number;
+  transformQueue: number;
+  avifEffort: number;
+  autoAvif: boolean;
+  workerConcurrency: number;
+  jobMaxAttempts: number;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_ALLOWED_TYPES = ["image/*", "video/*", "audio/*", "application/pdf", "text/plain", "text/csv",
+  "application/json", "application/zip", "application/gzip", "application/octet-stream"];
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const read = (name: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  const dataDir = resolve(cwd, read("ASSETD_DATA_DIR") ?? "./data");
+  const cores = availableParallelism();
+
+  return Object.freeze({
+    port: integer(read, "ASSETD_PORT", 8080, 0, 65535),
+    host: read("ASSETD_HOST") ?? "127.0.0.1",
+    dataDir,
+    databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
+    storageUrl: storageUrl(read("ASSETD_STORAGE"), dataDir),
+    publicUrl: url(read, "ASSETD_PUBLIC_URL"),
+    jwtSecret: secret(read("ASSETD_JWT_SECRET")),
+    maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
+    allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
+    maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
+    maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
+    maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores, 1, 256),
+    transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
+    avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
+    autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
+    workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
+    jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
+    logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+  });
+}
+
+type Read = (name: string) => string | undefined;
+
+function integer(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const text = read(name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, `expected a whole number, got '${text}'`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+const UNITS: Readonly<Record<string, number>> = {
+  "": 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** `1048576`, `100MB`, `5GiB`. */
+function bytes(read: Read, name: string, fallback: number): number {
+  const text = read(name);
+  if (text === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
+  const value = Math.floor(Number(match[1]) * unit);
+  if (value < 1 || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
+  return value;
+}
+
+function boolean(read: Read, name: string, fallback: boolean): boolean {
+  const text = read(name)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (["1", "true", "yes", "on"].includes(text)) return true;
+  if (["0", "false", "no", "off"].includes(text)) return false;
+  throw new ConfigError(name, `expected true or false, got '${text}'`);
+}
+
+function oneOf<T extends string>(read: Read, name: string, allowed: readonly T[], fallback: T): T {
+  const text = read(name)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got '${text}'`);
+}
+
+function list(text: string | undefined): string[] | undefined {
+  return text?.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function url(read: Read, name: string): string | undefined {
+  const text = read(name);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = new URL(text);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http(s)");
+    return text.replace(/\/+$/, "");
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got '${text}'`);
+  }
+}
+
+function secret(text: string | undefined): string | undefined {
+  if (text !== undefined && text.length < 32) {
+    throw new ConfigError("ASSETD_JWT_SECRET", "must be at least 32 characters (HS256 needs a 256-bit key)");
+  }
+  return text;
+}
+
+function databaseUrl(text: string | undefined, dataDir: string): string {
+  if (text === undefined) return `sqlite:${resolve(dataDir, "assetd.db")}`;
+  if (text.startsWith("postgres://") || text.startsWith("postgresql://")) return text;
+  if (text.startsWith("sqlite:")) {
+    const path = text.slice("sqlite:".length).replace(/^\/\//, "");
+    return `sqlite:${isAbsolute(path) ? path : resolve(dataDir, path)}`;
+  }
+  throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
+}
+
+function storageUrl(text: string | undefined, dataDir: string): string {
+  if (text === undefined) return `file://${resolve(dataDir, "store")}`;
+  if (text.startsWith("file://")) {
+    const path = text.slice("file://".length);
+    if (!path) throw new ConfigError("ASSETD_STORAGE", "file:// needs a directory");
+    return `file://${isAbsolute(path) ? path : resolve(dataDir, path)}`;
+  }
+  throw new ConfigError("ASSETD_STORAGE", `expected file://<dir>, got '${text}'`);
+}

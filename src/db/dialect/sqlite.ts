@@ -1,0 +1,47 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { ImmediateSqliteDialect } from "./sqlite-transactions.js";
+import { errorCode, type SqlDialect } from "./types.js";
+
+/**
+ * SQLite through better-sqlite3. Kysely keeps one connection per process behind a mutex,
+ * so in-process statements never contend; other processes on the same file are handled by
+ * WAL (readers do not block the writer), the busy timeout (writers queue) and immediate
+ * transactions (sqlite-transactions.ts).
+ */
+export const sqliteDialect: SqlDialect = {
+  name: "sqlite",
+
+  createDialect(target, options) {
+    return new ImmediateSqliteDialect({
+      database: async () => {
+        if (target !== ":memory:") mkdirSync(dirname(target), { recursive: true });
+        const db = new SqliteDatabase(target);
+        db.pragma("journal_mode = WAL");
+        db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+        // NORMAL is durable across application crashes in WAL mode; only an OS crash or
+        // power loss can drop the last transactions, never corrupt the file.
+        db.pragma("synchronous = NORMAL");
+        db.pragma("foreign_keys = ON");
+        return db;
+      },
+    });
+  },
+
+  autoIncrementId: { type: "integer", build: (col) => col.primaryKey().autoIncrement() },
+
+  skipLocked: (query) => query,
+
+  migrationSchema: async () => undefined,
+
+  isUniqueViolation(error) {
+    const code = errorCode(error);
+    return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+  },
+
+  isMigrationRace(error) {
+    const code = errorCode(error);
+    return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+  },
+};

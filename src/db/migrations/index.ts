@@ -1,0 +1,57 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { detectDialect, sqlDialect, type DialectName } from "../dialect/index.js";
+import type { SqlDialect } from "../dialect/types.js";
+import type { Database } from "../schema.js";
+import { initial } from "./001-initial.js";
+
+/**
+ * Migrations are listed here, in code, rather than discovered on disk, so they work from
+ * dist/, from a bundle and under tsx alike. Names sort in the order they must run.
+ */
+function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    "001_initial": initial(dialect),
+  };
+}
+
+function provider(dialect: SqlDialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}
+
+export class MigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "MigrationError";
+  }
+}
+
+export interface MigrationReport {
+  /** Names of the migrations this call applied (empty when already up to date). */
+  applied: string[];
+}
+
+/**
+ * Brings the schema to the latest version, each migration atomically. Safe to call on
+ * every start and from several processes at once: on PostgreSQL the Migrator takes an
+ * advisory lock, on SQLite an immediate transaction; a transient failure (see
+ * isMigrationRace) is retried a few times, after which the others find nothing to do.
+ */
+export async function migrate(db: Kysely<Database>, dialectName: DialectName = detectDialect(db)): Promise<MigrationReport> {
+  const dialect = sqlDialect(dialectName);
+  const migrationTableSchema = await dialect.migrationSchema(db);
+  const migrator = new Migrator({ db, provider: provider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (!error) return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
+    if (attempt < 5 && dialect.isMigrationRace(error)) {
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 50));
+      continue;
+    }
+    const failed = results.find((r) => r.status === "Error")?.migrationName;
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new MigrationError(
+      failed ? `database migration ${failed} failed: ${detail}` : `database migration failed: ${detail}`,
+      { cause: error },
+    );
+  }
+}

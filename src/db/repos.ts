@@ -1,0 +1,35 @@
+import { sql, type Kysely } from "kysely";
+import type { Clock } from "../ports/clock.js";
+import type { Repos } from "../ports/repos.js";
+import type { DialectName } from "./dialect/index.js";
+import { createAssetRepo } from "./repos/assets.js";
+import { createBlobRepo } from "./repos/blobs.js";
+import { recordIngest, softDelete } from "./repos/ingest.js";
+import { stats } from "./repos/stats.js";
+import { createVariantRepo } from "./repos/variants.js";
+import type { Database } from "./schema.js";
+
+/**
+ * The `Repos` port over Kysely, one implementation for SQLite and PostgreSQL. Every method
+ * that writes more than one row runs in one transaction; on SQLite those take the write
+ * lock up front (dialect/sqlite-transactions.ts).
+ *
+ * The queries are portable, so `_dialect` is not consulted today; it and `_clock` are
+ * accepted so every database adapter is built the same way. Each write carries its own
+ * `at` from the service, which keeps event times and row times equal.
+ */
+export function createRepos(db: Kysely<Database>, _dialect: DialectName, _clock?: Clock): Repos {
+  return {
+    assets: createAssetRepo(db),
+    blobs: createBlobRepo(db),
+    variants: createVariantRepo(db),
+    recordIngest: (record) => recordIngest(db, record),
+    softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
+    stats: (owner) => stats(db, owner),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    // Kysely's destroy is idempotent, so this and DatabaseHandle.close may both be called.
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,115 @@
+import { sql, type Kysely } from "kysely";
+import type { AssetStatus } from "../../domain/states.js";
+import type { AssetRow, IngestRecord } from "../../ports/repos.js";
+import { toAssetRow, toIntBool } from "../rows.js";
+import type { Database } from "../schema.js";
+import { writeTags } from "./tags.js";
+
+/** A concurrent gc may delete the blob row between our two statements; this many tries. */
+const BLOB_UPSERT_TRIES = 3;
+
+/**
+ * Takes one reference on a blob, inserting its row when absent. Two statements rather than
+ * `ON CONFLICT DO UPDATE ... RETURNING refcount` because "created" must mean "this call
+ * inserted the row", and a refcount of 1 can also be a row revived from 0 before gc.
+ * On PostgreSQL the INSERT waits for a concurrent inserter of the same key to commit, then
+ * does nothing; the UPDATE then increments the committed row under its row lock.
+ */
+async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["blob"]): Promise<{ created: boolean; refcount: number }> {
+  for (let attempt = 0; attempt < BLOB_UPSERT_TRIES; attempt++) {
+    const inserted = await trx
+      .insertInto("blob")
+      .values({
+        sha256: blob.sha256,
+        size: blob.size,
+        storage_key: blob.storageKey,
+        sniffed_type: blob.sniffedType,
+        refcount: 1,
+        created_at: blob.at,
+      })
+      .onConflict((oc) => oc.column("sha256").doNothing())
+      .returning("refcount")
+      .executeTakeFirst();
+    if (inserted) return { created: true, refcount: Number(inserted.refcount) };
+    const updated = await trx
+      .updateTable("blob")
+      .set((eb) => ({ refcount: eb("refcount", "+", 1) }))
+      .where("sha256", "=", blob.sha256)
+      .returning("refcount")
+      .executeTakeFirst();
+    if (updated) return { created: false, refcount: Number(updated.refcount) };
+  }
+  throw new Error(`blob ${blob.sha256} kept disappearing while being referenced`);
+}
+
+export async function recordIngest(
+  db: Kysely<Database>,
+  record: IngestRecord,
+): Promise<{ asset: AssetRow; blobCreated: boolean; refcount: number }> {
+  const last = record.events.at(-1);
+  if (!last) throw new Error("recordIngest needs at least one event (the last one is the asset's status)");
+  const { asset } = record;
+  return db.transaction().execute(async (trx) => {
+    const blob = await referenceBlob(trx, record.blob);
+    const row = await trx
+      .insertInto("asset")
+      .values({
+        id: asset.id,
+        owner: asset.owner,
+        blob_sha256: record.blob.sha256,
+        filename: asset.filename,
+        declared_type: asset.declaredType,
+        content_type: asset.contentType,
+        kind: asset.kind,
+        size: asset.size,
+        status: last.to,
+        public: toIntBool(asset.public),
+        created_at: asset.createdAt,
+        updated_at: Math.max(asset.createdAt, last.at),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await writeTags(trx, asset.id, asset.tags);
+    await trx
+      .insertInto("asset_event")
+      .values(record.events.map((e) => ({ asset_id: asset.id, from_status: e.from, to_status: e.to, reason: e.reason, at: e.at })))
+      .execute();
+    return { asset: toAssetRow(row, { ...asset.tags }), blobCreated: blob.created, refcount: blob.refcount };
+  });
+}
+
+export async function softDelete(
+  db: Kysely<Database>,
+  id: string,
+  from: AssetStatus,
+  reason: string,
+  at: number,
+): Promise<{ asset: AssetRow; refcount: number | null } | undefined> {
+  // deleted -> deleted would pass the compare-and-set and release the blob a second time.
+  if (from === "deleted") return undefined;
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable("asset")
+      .set({ status: "deleted", deleted_at: at, updated_at: at })
+      .where("id", "=", id)
+      .where("status", "=", from)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await trx.insertInto("asset_event").values({ asset_id: id, from_status: from, to_status: "deleted", reason, at }).execute();
+    let refcount: number | null = null;
+    if (row.blob_sha256 !== null) {
+      const blob = await trx
+        .updateTable("blob")
+        // Never below 0: a refcount that would go negative is a bookkeeping bug elsewhere,
+        // and a negative count would keep the blob from ever being collected.
+        .set({ refcount: sql<number>`case when refcount > 0 then refcount - 1 else 0 end` })
+        .where("sha256", "=", row.blob_sha256)
+        .returning("refcount")
+        .executeTakeFirst();
+      refcount = blob ? Number(blob.refcount) : null;
+    }
+    const tags = await trx.selectFrom("asset_tag").select(["key", "value"]).where("asset_id", "=", id).execute();
+    return { asset: toAssetRow(row, Object.fromEntries(tags.map((t) => [t.key, t.value]))), refcount };
+  });
+}

@@ -1,0 +1,103 @@
+import type { ColumnType, Generated } from "kysely";
+
+/**
+ * The metadata database as Kysely sees it (DESIGN §3). Types are chosen so that one
+ * migration runs on SQLite and PostgreSQL: times are epoch milliseconds in `bigint`
+ * columns, booleans are integers 0/1 and JSON is text. PostgreSQL's int8 is parsed to a JS
+ * number by the pool (see dialect/postgres.ts), so both dialects hand back numbers.
+ *
+ * Row mapping to the camelCase port types lives in rows.ts.
+ */
+
+/** 0 or 1: SQLite has no boolean type and PostgreSQL's would not round-trip through it. */
+export type IntBool = 0 | 1;
+
+/** A column with a database default: optional on insert. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface BlobTable {
+  sha256: string;
+  size: number;
+  storage_key: string;
+  sniffed_type: string;
+  refcount: number;
+  tier: Defaulted<"hot" | "cold">;
+  created_at: number;
+  last_verified_at: number | null;
+  replicated: Defaulted<IntBool>;
+}
+
+export interface AssetTable {
+  id: string;
+  owner: string;
+  blob_sha256: string | null;
+  filename: string;
+  declared_type: string | null;
+  content_type: string | null;
+  kind: string;
+  size: number | null;
+  status: string;
+  failure_code: string | null;
+  failure_message: string | null;
+  public: IntBool;
+  /** JSON text. */
+  meta: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface AssetTagTable {
+  asset_id: string;
+  key: string;
+  value: string;
+}
+
+export interface AssetEventTable {
+  id: Generated<number>;
+  asset_id: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string;
+  at: number;
+}
+
+export interface VariantTable {
+  cache_key: string;
+  blob_sha256: string;
+  recipe: string;
+  storage_key: string;
+  content_type: string;
+  size: number;
+  created_at: number;
+  last_access_at: number;
+  hits: number;
+}
+
+export interface JobTable {
+  id: string;
+  name: string;
+  /** Idempotency key; unique among waiting/active jobs of one name (partial index). */
+  key: string | null;
+  /** JSON text. */
+  payload: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  lease_until: number | null;
+  /** `<workerId>/<claim token>`: who holds the lease, so a late finisher cannot overwrite. */
+  lease_owner: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  blob: BlobTable;
+  asset: AssetTable;
+  asset_tag: AssetTagTable;
+  asset_event: AssetEventTable;
+  variant: VariantTable;
+  job: JobTable;
+}

@@ -1,0 +1,33 @@
+import type { AssetRow, Visibility } from "../ports/repos.js";
+
+/**
+ * Who is calling, and what they may see. ACL grants come later; today an asset is
+ * readable by its owner, by admins, and by anyone when it is public.
+ */
+export interface Principal {
+  sub: string;
+  groups: readonly string[];
+  admin: boolean;
+}
+
+/** null = anonymous. */
+export type Caller = Principal | null;
+
+export function canRead(caller: Caller, asset: AssetRow): boolean {
+  if (asset.status === "deleted") return caller?.admin === true;
+  return caller?.admin === true || caller?.sub === asset.owner || asset.public;
+}
+
+export function canWrite(caller: Caller, asset: AssetRow): boolean {
+  if (asset.status === "deleted") return false;
+  return caller?.admin === true || caller?.sub === asset.owner;
+}
+
+/** Owners and admins see owner-only facts such as GPS coordinates. */
+export function isOwnerView(caller: Caller, asset: AssetRow): boolean {
+  return caller?.admin === true || caller?.sub === asset.owner;
+}
+
+export function visibilityOf(caller: Caller): Visibility {
+  return caller?.admin ? { kind: "all" } : { kind: "principal", owner: caller?.sub ?? null };
+}

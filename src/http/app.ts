@@ -1,0 +1,66 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger as PinoLogger } from "pino";
+import type { Tokens } from "../auth/jwt.js";
+import { AppError } from "../domain/errors.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { ImageEngine } from "../ports/image-engine.js";
+import type { JobQueue } from "../ports/job-queue.js";
+import type { Repos } from "../ports/repos.js";
+import type { MetricsRegistry } from "../observability/metrics.js";
+import type { AssetService } from "../services/assets.js";
+import type { DeliveryService } from "../services/deliver.js";
+import type { IngestService } from "../services/ingest.js";
+import { authenticate } from "./auth.js";
+import { errorHandler, sendError } from "./errors.js";
+import { assetRoutes } from "./routes/assets.js";
+import { deliveryRoutes } from "./routes/delivery.js";
+import { healthRoutes } from "./routes/health.js";
+import { statsRoutes } from "./routes/stats.js";
+
+export interface AppDeps {
+  publicUrl: string | undefined;
+  maxUploadBytes: number;
+  tokens: Tokens;
+  ingest: IngestService;
+  assets: AssetService;
+  delivery: DeliveryService;
+  repos: Repos;
+  store: BlobStore;
+  queue: JobQueue;
+  engine: ImageEngine;
+  metrics: MetricsRegistry;
+  logger?: PinoLogger;
+}
+
+/** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+
+  app.decorateRequest("caller", null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError("not_found", "no such route")));
+
+  app.addHook("onRequest", async (request) => {
+    await authenticate(request, deps.tokens);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  const baseUrl = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  await app.register(healthRoutes, deps);
+  await app.register(statsRoutes, deps);
+  await app.register(assetRoutes, { ...deps, baseUrl });
+  await app.register(deliveryRoutes, deps);
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { FastifyRequest } from "fastify";
+import { AppError } from "../domain/errors.js";
+import type { Caller, Principal } from "../domain/access.js";
+import type { Tokens } from "../auth/jwt.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/** Resolves the caller from `Authorization: Bearer`; no header means anonymous. */
+export async function authenticate(request: FastifyRequest, tokens: Tokens): Promise<void> {
+  const header = request.headers.authorization;
+  if (header === undefined) {
+    request.caller = null;
+    return;
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new AppError("invalid_token", "Authorization must be 'Bearer <token>'");
+  request.caller = await tokens.verify(match[1]!);
+}
+
+export function requirePrincipal(caller: Caller): Principal {
+  if (!caller) throw new AppError("unauthorized", "this needs a bearer token");
+  return caller;
+}

@@ -1,0 +1,237 @@
+import multipart from "@fastify/multipart";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Readable } from "node:stream";
+import { z } from "zod";
+import { parseContentDigest } from "../../domain/digest.js";
+import { AppError, InvalidParameterError } from "../../domain/errors.js";
+import { filenameFromDisposition, sanitiseFilename } from "../../domain/filename.js";
+import { ASSET_KINDS, declaredType, type AssetKind } from "../../domain/media-types.js";
+import { isAssetStatus } from "../../domain/states.js";
+import type { AssetFilter, AssetRow } from "../../ports/repos.js";
+import { toEvent, toManifest } from "../../services/manifest.js";
+import type { AppDeps } from "../app.js";
+import { requirePrincipal } from "../auth.js";
+
+type Deps = AppDeps & { baseUrl: (request: FastifyRequest) => string };
+
+const MAX_WAIT_SECONDS = 60;
+
+const tagsSchema = z.record(z.string().min(1).max(128), z.string().max(1024));
+const patchSchema = z.object({
+  filename: z.string().min(1).max(1024).optional(),
+  public: z.boolean().optional(),
+  tags: z.record(z.string().min(1).max(128), z.string().max(1024).nullable()).optional(),
+}).strict();
+
+export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const manifest = (request: FastifyRequest, asset: AssetRow) =>
+    toManifest(asset, request.caller, deps.baseUrl(request), asset.contentType ? deps.engine.canRender(asset.contentType) : false);
+
+  // Uploads live in their own context: every body is streamed by the handler, never parsed.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser("*", (_request, _payload, done) => done(null));
+    await uploads.register(multipart, {
+      limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20, fieldSize: 64 * 1024 },
+    });
+
+    uploads.post("/v1/assets", async (request, reply) => {
+      const owner = requirePrincipal(request.caller).sub;
+      const length = Number(request.headers["content-length"] ?? NaN);
+      if (length > deps.maxUploadBytes) {
+        throw new AppError("payload_too_large", `the body exceeds the upload limit of ${deps.maxUploadBytes} bytes`, { limit: deps.maxUploadBytes });
+      }
+      const expectedSha256 = parseContentDigest(header(request, "content-digest"));
+      const query = request.query as Record<string, string | string[] | undefined>;
+      const asset = request.isMultipart()
+        ? await ingestMultipart(request, owner, expectedSha256)
+        : await deps.ingest.ingest({
+          body: request.raw as Readable,
+          owner,
+          filename: sanitiseFilename(single(query, "filename") ?? filenameFromDisposition(header(request, "content-disposition"))),
+          declaredType: declaredType(request.headers["content-type"],
+            single(query, "filename") ?? filenameFromDisposition(header(request, "content-disposition"))),
+          expectedSha256,
+          public: parseBool(single(query, "public"), "public"),
+          tags: parseTags(single(query, "tags")),
+        });
+      const final = await waitIfPreferred(request, reply, asset);
+      return reply.code(201).header("Location", `/v1/assets/${final.id}`).send(manifest(request, final));
+    });
+  });
+
+  async function ingestMultipart(request: FastifyRequest, owner: string, expectedSha256: string | undefined): Promise<AssetRow> {
+    const fields: Record<string, string> = {};
+    let asset: AssetRow | undefined;
+    for await (const part of request.parts()) {
+      if (part.type === "field") {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (part.fieldname !== "file" || asset) {
+        part.file.resume();
+        if (asset) await deps.assets.remove(request.caller, asset.id);
+        throw new AppError("bad_request", "send exactly one file, in the form field 'file'");
+      }
+      asset = await deps.ingest.ingest({
+        body: part.file,
+        owner,
+        filename: sanitiseFilename(part.filename),
+        declaredType: declaredType(part.mimetype, part.filename),
+        expectedSha256,
+        public: parseBool(fields.public, "public"),
+        tags: parseTags(fields.tags),
+      });
+    }
+    if (!asset) throw new AppError("empty_body", "the form has no 'file' field");
+    // Fields sent after the file still apply.
+    const late = { public: fields.public, tags: fields.tags };
+    if ((late.public !== undefined && parseBool(late.public, "public") !== asset.public) || late.tags !== undefined) {
+      const tags = parseTags(late.tags);
+      const changed = await deps.assets.patch(request.caller, asset.id, {
+        ...(late.public !== undefined ? { public: parseBool(late.public, "public") } : {}),
+        ...(Object.keys(tags).length ? { tags } : {}),
+      });
+      asset = changed;
+    }
+    return asset;
+  }
+
+  /** `Prefer: wait=N` (RFC 7240): hold the response until the asset settles or N seconds pass. */
+  async function waitIfPreferred(request: FastifyRequest, reply: FastifyReply, asset: AssetRow): Promise<AssetRow> {
+    const match = /(?:^|[,;\s])wait\s*=\s*(\d+)/i.exec(header(request, "prefer") ?? "");
+    if (!match) return asset;
+    const seconds = Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+    reply.header("Preference-Applied", `wait=${seconds}`);
+    const deadline = Date.now() + seconds * 1000;
+    let current = asset;
+    while (current.status === "verified" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      current = (await deps.repos.assets.get(asset.id)) ?? current;
+    }
+    return current;
+  }
+
+  app.get("/v1/assets/:id", async (request) => {
+    const asset = await deps.assets.find(request.caller, idParam(request));
+    return manifest(request, asset);
+  });
+
+  app.get("/v1/assets/:id/events", async (request) => {
+    const events = await deps.assets.events(request.caller, idParam(request));
+    return { items: events.map(toEvent) };
+  });
+
+  app.get("/v1/assets", async (request) => {
+    const query = request.query as Record<string, string | string[] | undefined>;
+    const { filter, limit, cursor } = parseListQuery(query);
+    const page = await deps.assets.list(request.caller, filter, limit, cursor);
+    return { items: page.items.map((asset) => manifest(request, asset)), next: page.next };
+  });
+
+  app.patch("/v1/assets/:id", async (request) => {
+    requirePrincipal(request.caller);
+    const parsed = patchSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
+    }
+    const { filename, ...rest } = parsed.data;
+    const asset = await deps.assets.patch(request.caller, idParam(request), {
+      ...rest, ...(filename !== undefined ? { filename: sanitiseFilename(filename) } : {}),
+    });
+    return manifest(request, asset);
+  });
+
+  app.delete("/v1/assets/:id", async (request, reply) => {
+    requirePrincipal(request.caller);
+    await deps.assets.remove(request.caller, idParam(request));
+    return reply.code(204).send();
+  });
+}
+
+function idParam(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function single(query: Record<string, string | string[] | undefined>, key: string): string | undefined {
+  const value = query[key];
+  if (Array.isArray(value)) throw new InvalidParameterError(key, `parameter '${key}' is given more than once`);
+  return value;
+}
+
+function parseBool(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "" || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new InvalidParameterError(name, `${name} must be true or false`);
+}
+
+function parseTags(value: string | undefined): Record<string, string> {
+  if (value === undefined || value === "") return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InvalidParameterError("tags", "tags must be a JSON object of strings");
+  }
+  const parsed = tagsSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidParameterError("tags", "tags must be a JSON object of strings");
+  return parsed.data;
+}
+
+const LIST_KEYS = new Set(["status", "type", "tag", "owner", "q", "createdAfter", "createdBefore", "limit", "cursor"]);
+
+function parseListQuery(query: Record<string, string | string[] | undefined>) {
+  for (const key of Object.keys(query)) {
+    if (!LIST_KEYS.has(key)) throw new InvalidParameterError(key, `unknown parameter '${key}'`);
+  }
+  const filter: AssetFilter = {};
+  const status = single(query, "status");
+  if (status !== undefined) {
+    if (!isAssetStatus(status)) throw new InvalidParameterError("status", "unknown status");
+    filter.status = status;
+  }
+  const type = single(query, "type");
+  if (type !== undefined) {
+    if (!(ASSET_KINDS as readonly string[]).includes(type)) {
+      throw new InvalidParameterError("type", `type must be one of ${ASSET_KINDS.join(", ")}`);
+    }
+    filter.kind = type as AssetKind;
+  }
+  const tags = query.tag === undefined ? [] : Array.isArray(query.tag) ? query.tag : [query.tag];
+  if (tags.length) {
+    filter.tags = tags.map((t) => {
+      const colon = t.indexOf(":");
+      if (colon < 1) throw new InvalidParameterError("tag", "tag filters look like key:value");
+      return [t.slice(0, colon), t.slice(colon + 1)] as const;
+    });
+  }
+  const owner = single(query, "owner");
+  if (owner !== undefined) filter.owner = owner;
+  const q = single(query, "q");
+  if (q !== undefined && q !== "") filter.q = q;
+  const after = single(query, "createdAfter");
+  if (after !== undefined) filter.createdAfter = parseTime(after, "createdAfter");
+  const before = single(query, "createdBefore");
+  if (before !== undefined) filter.createdBefore = parseTime(before, "createdBefore");
+  const limitText = single(query, "limit");
+  let limit = 100;
+  if (limitText !== undefined) {
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
+      throw new InvalidParameterError("limit", "limit must be an integer from 1 to 1000");
+    }
+    limit = Number(limitText);
+  }
+  return { filter, limit, cursor: single(query, "cursor") };
+}
+
+function parseTime(value: string, name: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidParameterError(name, `${name} must be an ISO 8601 time or unix seconds`);
+  return ms;
+}

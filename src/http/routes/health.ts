@@ -1,0 +1,27 @@
+import type { FastifyInstance } from "fastify";
+import type { AppDeps } from "../app.js";
+
+/** Liveness, dependency readiness and Prometheus metrics. */
+export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+        checks[name] = { ok: true };
+      } catch (error) {
+        checks[name] = { ok: false, error: (error as Error).message };
+      }
+    };
+    await Promise.all([probe("database", () => deps.repos.ping()), probe("store", () => deps.store.ping())]);
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable", checks, engine: deps.engine.processorVersion });
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+}

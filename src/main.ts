@@ -1,0 +1,182 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { pino, type Logger as PinoLogger } from "pino";
+import { createTokens, type Tokens } from "./auth/jwt.js";
+import type { Config } from "./config/index.js";
+import { openDatabase, migrate } from "./db/connect.js";
+import { createRepos } from "./db/repos.js";
+import { TypePolicy } from "./domain/media-types.js";
+import { buildApp } from "./http/app.js";
+import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
+import { createSharpEngine } from "./media/image/engine.js";
+import { createSniffer } from "./media/sniff.js";
+import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
+import type { BlobStore } from "./ports/blob-store.js";
+import { systemClock } from "./ports/clock.js";
+import type { JobHandlers, JobName, JobQueue } from "./ports/job-queue.js";
+import type { Metrics } from "./ports/metrics.js";
+import type { Repos } from "./ports/repos.js";
+import { createEmbeddedQueue } from "./queue/embedded.js";
+import { createAssetService } from "./services/assets.js";
+import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
+import { createIngestService } from "./services/ingest.js";
+import { createJobHandlers } from "./services/jobs.js";
+import { Limiter } from "./services/limiter.js";
+import { createFsStore } from "./storage/fs/fs-store.js";
+
+/**
+ * The composition root: the only module that knows every adapter. It turns a Config into
+ * a running API and/or worker and knows how to stop them in order.
+ */
+export interface RuntimeOptions {
+  api: boolean;
+  worker: boolean;
+  logger?: PinoLogger;
+}
+
+export interface Runtime {
+  config: Config;
+  app: FastifyInstance | undefined;
+  tokens: Tokens;
+  repos: Repos;
+  store: BlobStore;
+  queue: JobQueue;
+  metrics: MetricsRegistry;
+  delivery: DeliveryService;
+  logger: PinoLogger;
+  /** Starts listening (API role); resolves to the bound address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
+  const tokens = createTokens(secret);
+  const clock = systemClock;
+
+  const database = await openDatabase(config.databaseUrl);
+  await migrate(database.db);
+  const repos = createRepos(database.db, database.dialect, clock);
+  const store = await createStore(config, logger);
+  const queue = createEmbeddedQueue(database.db, database.dialect, {
+    clock, logger, defaultMaxAttempts: config.jobMaxAttempts,
+  });
+  const engine = createSharpEngine({ avifEffort: config.avifEffort });
+  const locks = createMemoryLocks();
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = metricsRegistry.metrics;
+  const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
+
+  const assets = createAssetService({ repos, store, locks, clock, logger });
+  const ingest = createIngestService({
+    store, repos, locks, queue, sniffer: createSniffer(), policy: new TypePolicy(config.allowedTypes), clock, metrics,
+    logger, maxUploadBytes: config.maxUploadBytes,
+  });
+  const delivery = createDeliveryService({
+    assets, repos, store, engine, singleFlight: createMemorySingleFlight(), limiter: new Limiter(config.maxTransforms, config.transformQueue),
+    metrics, clock, logger, limits, autoAvif: config.autoAvif,
+  });
+
+  metricsRegistry.onCollect(async () => {
+    const depth = await queue.depth();
+    for (const [name, counts] of Object.entries(depth)) {
+      for (const [state, count] of Object.entries(counts)) metricsRegistry.queueDepth.set({ queue: name, state }, count);
+    }
+    const stats = await repos.stats();
+    metricsRegistry.dedupSavedBytes.set(Math.max(0, stats.logicalBytes - stats.physicalBytes));
+  });
+
+  const app = options.api
+    ? await buildApp({
+      publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, repos, store,
+      queue, engine, metrics: metricsRegistry, logger,
+    })
+    : undefined;
+
+  if (options.worker) {
+    const handlers = instrument(createJobHandlers({ repos, store, engine, clock, logger, limits }), metrics);
+    queue.start(handlers, { concurrency: config.workerConcurrency });
+  }
+
+  const flushTimer = setInterval(() => {
+    delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
+  }, 5000);
+  flushTimer.unref();
+
+  let closed = false;
+  return {
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, logger,
+    async listen() {
+      if (!app) throw new Error("this runtime has no API role");
+      return app.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(flushTimer);
+      // Stop taking requests first (in-flight ones get a grace period), then let running
+      // jobs finish, then close storage.
+      if (app) {
+        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+        await app.close();
+        clearTimeout(force);
+      }
+      await queue.stop();
+      await delivery.flushHits().catch(() => {});
+      await store.close();
+      await database.close();
+    },
+  };
+}
+
+async function createStore(config: Config, logger: PinoLogger): Promise<BlobStore> {
+  const url = new URL(config.storageUrl);
+  if (url.protocol === "file:") return createFsStore(decodeURIComponent(url.pathname), { logger });
+  throw new Error(`ASSETD_STORAGE: unsupported store ${url.protocol}`);
+}
+
+/** Reports each job's outcome and duration to the metrics. */
+function instrument(handlers: JobHandlers, metrics: Metrics): JobHandlers {
+  const wrapped = {} as Record<JobName, JobHandlers[JobName]>;
+  for (const name of Object.keys(handlers) as JobName[]) {
+    const handler = handlers[name];
+    wrapped[name] = async (payload, ctx) => {
+      const started = performance.now();
+      try {
+        await handler(payload, ctx);
+        metrics.jobFinished(name, "done", (performance.now() - started) / 1000);
+      } catch (error) {
+        metrics.jobFinished(name, "failed", (performance.now() - started) / 1000);
+        throw error;
+      }
+    };
+  }
+  return wrapped as JobHandlers;
+}
+
+/**
+ * With no ASSETD_JWT_SECRET, the embedded default keeps a generated secret in the data
+ * directory (mode 0600) so tokens survive restarts.
+ */
+export async function readOrCreateSecret(dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const path = join(dataDir, "jwt-secret");
+  try {
+    const existing = (await readFile(path, "utf8")).trim();
+    if (existing.length >= 32) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const secret = randomBytes(32).toString("base64url");
+  await writeFile(path, `${secret}\n`, { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {
+    // Another process created it first: use theirs.
+    if (error.code !== "EEXIST") throw error;
+  });
+  return (await readFile(path, "utf8")).trim();
+}
+
+export { loadConfig, ConfigError } from "./config/index.js";

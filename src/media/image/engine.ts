@@ -1,0 +1,60 @@
+import { availableParallelism } from "node:os";
+import sharp from "sharp";
+import { AppError } from "../../domain/errors.js";
+import { normaliseType } from "../../domain/media-types.js";
+import type { ImageEngine } from "../../ports/image-engine.js";
+import { configureSharp } from "./configure-sharp.js";
+import { describeImage } from "./describe.js";
+import { createGate } from "./gate.js";
+import { renderImage } from "./render.js";
+
+export interface SharpEngineOptions {
+  /** AVIF encoder effort 0 (fastest) .. 9; default 3, since AVIF is rendered on request. */
+  avifEffort?: number;
+  /** Renders/describes running at once; default the number of CPUs. */
+  maxConcurrency?: number;
+}
+
+/**
+ * Bump the leading `p<N>` whenever the pipeline's output changes for the same recipe; the
+ * sharp and libvips versions change it on every engine upgrade. Either way every variant
+ * cache key changes, so no stale rendering is ever served.
+ */
+export const PROCESSOR_VERSION = `p1-sharp${sharp.versions.sharp}-vips${sharp.versions.vips}`;
+
+/**
+ * Types this engine decodes. Not HEIC (no HEVC decoder in sharp's libvips: libheif does
+ * it), PDF or video (their engines), nor BMP (sharp's prebuilt libvips has no loader).
+ */
+const RENDERABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/tiff", "image/svg+xml"]);
+
+export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine {
+  configureSharp();
+  const avifEffort = options.avifEffort ?? 3;
+  if (!Number.isInteger(avifEffort) || avifEffort < 0 || avifEffort > 9) {
+    throw new RangeError(`avifEffort must be an integer from 0 to 9, got ${avifEffort}`);
+  }
+  const gate = createGate(options.maxConcurrency ?? availableParallelism());
+  const canRender = (contentType: string) => RENDERABLE.has(normaliseType(contentType));
+
+  return {
+    processorVersion: PROCESSOR_VERSION,
+    canRender,
+    // async so that a refusal is a rejected promise like every other failure, never a throw.
+    render: async (source, recipe, limits) => {
+      assertRenderable(canRender, source.contentType);
+      return gate.run(() => renderImage(source, recipe, limits, { avifEffort }));
+    },
+    describe: async (source, limits) => {
+      assertRenderable(canRender, source.contentType);
+      return gate.run(() => describeImage(source, limits));
+    },
+  };
+}
+
+function assertRenderable(canRender: (type: string) => boolean, contentType: string): void {
+  if (!canRender(contentType)) {
+    throw new AppError("transform_unsupported", `${contentType || "this type"} cannot be rendered as an image`,
+      { contentType });
+  }
+}

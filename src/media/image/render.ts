@@ -1,0 +1,40 @@
+import { AppError } from "../../domain/errors.js";
+import { FORMAT_CONTENT_TYPE } from "../../domain/media-types.js";
+import type { Recipe } from "../../domain/recipe.js";
+import type { ImageSource, RenderedImage, RenderLimits } from "../../ports/image-engine.js";
+import { readHeader } from "./header.js";
+import { mapMediaErrors } from "./media-error.js";
+import { buildPipeline } from "./pipeline.js";
+import { assertInputPixels, pageIndexOf, planRender, type PlanOptions } from "./plan.js";
+import { asSvgSafeInput, openSource } from "./source-input.js";
+
+/** Header, plan, one libvips run. Every failure leaves as an AppError. */
+export async function renderImage(source: ImageSource, recipe: Recipe, limits: RenderLimits,
+  options: PlanOptions): Promise<RenderedImage> {
+  const opened = await openSource(source);
+  let header = await readHeader(opened);
+  // Before anything else touches the file: a bomb is refused on its header.
+  assertInputPixels(header, limits);
+  const input = await asSvgSafeInput(opened, header.format, source);
+  const pageIndex = pageIndexOf(recipe, header);
+  if (pageIndex > 0) header = { ...(await readHeader(input, pageIndex)), pages: header.pages };
+
+  const plan = planRender(header, recipe, limits, options);
+  let pipeline;
+  try {
+    pipeline = buildPipeline(input, plan);
+  } catch (error) {
+    // sharp validates options synchronously: a throw here is a planning bug, not bad input.
+    throw new AppError("internal", "the image pipeline could not be built", {}, { cause: error });
+  }
+  const { data, info } = await mapMediaErrors(() => pipeline.toBuffer({ resolveWithObject: true }));
+  const format = plan.output.format;
+  return {
+    data,
+    contentType: FORMAT_CONTENT_TYPE[format],
+    format,
+    width: info.width,
+    // Animated output is a strip of frames; callers want one frame's height.
+    height: info.pageHeight ?? info.height,
+  };
+}

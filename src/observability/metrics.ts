@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Metrics } from "../ports/metrics.js";
+
+export interface MetricsRegistry {
+  registry: Registry;
+  metrics: Metrics;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  /** Gauges filled at scrape time (queue depth, dedup savings). */
+  onCollect(fn: () => Promise<void>): void;
+  queueDepth: Gauge<"queue" | "state">;
+  dedupSavedBytes: Gauge;
+}
+
+/** One registry per app instance, so tests can run several apps in one process. */
+export function createMetricsRegistry(): MetricsRegistry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "assetd_" });
+  const collectors: Array<() => Promise<void>> = [];
+
+  const httpDuration = new Histogram({
+    name: "assetd_http_request_duration_seconds", help: "HTTP request latency",
+    labelNames: ["method", "route", "status"] as const, registers: [registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  const variantRequests = new Counter({
+    name: "assetd_variant_requests_total", help: "Variant requests by cache result",
+    labelNames: ["result"] as const, registers: [registry],
+  });
+  const renders = new Counter({
+    name: "assetd_variant_renders_total", help: "Variants rendered (cache misses that ran the engine)",
+    labelNames: ["format"] as const, registers: [registry],
+  });
+  const renderSeconds = new Histogram({
+    name: "assetd_variant_render_seconds", help: "Time spent rendering one variant", registers: [registry],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  const collapsed = new Counter({
+    name: "assetd_variant_collapsed_total", help: "Misses that waited for an identical in-flight render",
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: "assetd_transform_rejected_total", help: "Transforms turned away", labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const ingestedBytes = new Counter({
+    name: "assetd_ingested_bytes_total", help: "Bytes received by uploads", registers: [registry],
+  });
+  const uploads = new Counter({
+    name: "assetd_uploads_total", help: "Completed uploads", labelNames: ["deduplicated"] as const, registers: [registry],
+  });
+  const jobs = new Counter({
+    name: "assetd_jobs_total", help: "Job runs by outcome", labelNames: ["name", "outcome"] as const,
+    registers: [registry],
+  });
+  const jobSeconds = new Histogram({
+    name: "assetd_job_seconds", help: "Job run time", labelNames: ["name"] as const, registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: "assetd_queue_depth", help: "Jobs by queue and state", labelNames: ["queue", "state"] as const,
+    registers: [registry],
+    async collect() {
+      for (const fn of collectors) await fn();
+    },
+  });
+  const dedupSavedBytes = new Gauge({
+    name: "assetd_dedup_saved_bytes", help: "Logical bytes minus physical bytes (storage saved by dedup)",
+    registers: [registry],
+  });
+
+  const metrics: Metrics = {
+    variantHit: () => variantRequests.inc({ result: "hit" }),
+    variantMiss: () => variantRequests.inc({ result: "miss" }),
+    variantRendered: (seconds, format) => {
+      renders.inc({ format });
+      renderSeconds.observe(seconds);
+    },
+    variantCollapsed: () => collapsed.inc(),
+    transformRejected: (reason) => rejected.inc({ reason }),
+    ingested: (bytes, deduplicated) => {
+      ingestedBytes.inc(bytes);
+      uploads.inc({ deduplicated: String(deduplicated) });
+    },
+    jobFinished: (name, outcome, seconds) => {
+      jobs.inc({ name, outcome });
+      jobSeconds.observe({ name }, seconds);
+    },
+  };
+
+  return { registry, metrics, httpDuration, queueDepth, dedupSavedBytes, onCollect: (fn) => collectors.push(fn) };
+}

@@ -1,0 +1,108 @@
+import { canRead, canWrite, visibilityOf, type Caller } from "../domain/access.js";
+import { AppError, NotFoundError } from "../domain/errors.js";
+import { isAssetId } from "../domain/ids.js";
+import { assertTransition } from "../domain/states.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { Clock } from "../ports/clock.js";
+import type { Locks } from "../ports/locks.js";
+import type { Logger } from "../ports/logger.js";
+import type { AssetEvent, AssetFilter, AssetPatch, AssetRow, Repos } from "../ports/repos.js";
+
+export interface AssetServiceDeps {
+  repos: Repos;
+  store: BlobStore;
+  locks: Locks;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ListResult {
+  items: AssetRow[];
+  next: string | null;
+}
+
+/**
+ * Reading and managing assets. Anything the caller may not read is "not found", so the
+ * API never reveals that a private asset exists.
+ */
+export function createAssetService(deps: AssetServiceDeps) {
+  const { repos, store, locks, clock, logger } = deps;
+
+  async function find(caller: Caller, id: string): Promise<AssetRow> {
+    const asset = isAssetId(id) ? await repos.assets.get(id) : undefined;
+    if (!asset || !canRead(caller, asset)) throw new NotFoundError();
+    return asset;
+  }
+
+  async function findWritable(caller: Caller, id: string): Promise<AssetRow> {
+    const asset = await find(caller, id);
+    if (!canWrite(caller, asset)) {
+      // Readable but not writable (e.g. someone else's public asset): the caller knows
+      // it exists, so 403 leaks nothing.
+      throw new AppError("forbidden", "you may not change this asset");
+    }
+    return asset;
+  }
+
+  async function list(caller: Caller, filter: AssetFilter, limit: number, cursor: string | undefined): Promise<ListResult> {
+    if (filter.status === "deleted" && !caller?.admin) throw new AppError("forbidden", "only admins may list deleted assets");
+    const beforeId = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await repos.assets.list(filter, visibilityOf(caller), { limit: limit + 1, beforeId });
+    const items = rows.slice(0, limit);
+    const next = rows.length > limit ? encodeCursor(items[items.length - 1]!.id) : null;
+    return { items, next };
+  }
+
+  async function patch(caller: Caller, id: string, change: Omit<AssetPatch, "at">): Promise<AssetRow> {
+    await findWritable(caller, id);
+    const updated = await repos.assets.patch(id, { ...change, at: clock.now() });
+    if (!updated) throw new NotFoundError();
+    return updated;
+  }
+
+  async function events(caller: Caller, id: string): Promise<AssetEvent[]> {
+    await find(caller, id);
+    return repos.assets.events(id);
+  }
+
+  /** Soft delete; when the last reference to the content goes, the bytes and variants go too. */
+  async function remove(caller: Caller, id: string): Promise<void> {
+    const asset = await findWritable(caller, id);
+    assertTransition(asset.status, "deleted", id);
+    const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());
+    if (!result) throw new AppError("state_conflict", "the asset changed while being deleted; try again");
+    if (asset.blobSha256 && result.refcount === 0) await collectBlob(asset.blobSha256);
+  }
+
+  async function collectBlob(sha256: string): Promise<void> {
+    await locks.withLock(`blob:${sha256}`, async () => {
+      const blob = await repos.blobs.get(sha256);
+      if (!blob || blob.refcount > 0) return;
+      const variants = await repos.variants.listByBlob(sha256);
+      for (const variant of variants) await store.delete(variant.storageKey);
+      await repos.variants.delete(variants.map((v) => v.cacheKey));
+      await store.delete(blob.storageKey);
+      await repos.blobs.removeIfUnreferenced(sha256);
+      logger.info({ sha256, variants: variants.length }, "unreferenced content removed");
+    });
+  }
+
+  return { find, list, patch, events, remove };
+}
+
+export type AssetService = ReturnType<typeof createAssetService>;
+
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ before: id })).toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    const before = (parsed as { before?: unknown }).before;
+    if (typeof before === "string" && isAssetId(before)) return before;
+  } catch {
+    // fall through
+  }
+  throw new AppError("invalid_parameter", "cursor is not one this service issued", { parameter: "cursor" });
+}

@@ -1,0 +1,182 @@
+import type { Readable } from "node:stream";
+import { variantKey } from "../domain/content-address.js";
+import { AppError } from "../domain/errors.js";
+import {
+  negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, DEFAULT_PRESETS, type Query, type Recipe,
+} from "../domain/recipe.js";
+import { isServable } from "../domain/states.js";
+import type { Caller } from "../domain/access.js";
+import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
+import type { Clock } from "../ports/clock.js";
+import type { ImageEngine, ImageSource, RenderLimits } from "../ports/image-engine.js";
+import type { SingleFlight } from "../ports/locks.js";
+import type { Logger } from "../ports/logger.js";
+import type { Metrics } from "../ports/metrics.js";
+import type { AssetRow, Repos, VariantRow } from "../ports/repos.js";
+import type { AssetService } from "./assets.js";
+import type { Limiter } from "./limiter.js";
+
+export interface DeliveryDeps {
+  assets: AssetService;
+  repos: Repos;
+  store: BlobStore;
+  engine: ImageEngine;
+  singleFlight: SingleFlight;
+  limiter: Limiter;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  limits: RenderLimits;
+  autoAvif: boolean;
+}
+
+export interface OriginalResult {
+  asset: AssetRow;
+  sha256: string;
+  size: number;
+  contentType: string;
+  open(range?: ByteRange): Promise<Readable>;
+}
+
+export interface VariantResult {
+  asset: AssetRow;
+  cacheKey: string;
+  contentType: string;
+  data: Buffer;
+  /** The output format depended on the Accept header. */
+  negotiated: boolean;
+  cache: "HIT" | "MISS";
+  /** Milliseconds spent rendering (0 on a hit). */
+  renderMs: number;
+}
+
+/**
+ * Serving originals and variants. A variant is found by its cache key; a miss renders it
+ * once (concurrent identical misses collapse into one render, renders are bounded), stores
+ * it under its content-derived key and records a row, so the next request is a hit.
+ */
+export function createDeliveryService(deps: DeliveryDeps) {
+  const { assets, repos, store, engine, singleFlight, limiter, metrics, clock, logger } = deps;
+  const pendingHits = new Map<string, { count: number; at: number }>();
+  const counters = { hits: 0, misses: 0 };
+
+  async function servable(caller: Caller, id: string): Promise<AssetRow & { blobSha256: string }> {
+    const asset = await assets.find(caller, id);
+    if (asset.status === "failed" && asset.blobSha256) return asset as AssetRow & { blobSha256: string };
+    if (!isServable(asset.status) || !asset.blobSha256) {
+      throw new AppError("state_conflict", `the asset is ${asset.status}, not servable`, { status: asset.status });
+    }
+    return asset as AssetRow & { blobSha256: string };
+  }
+
+  async function original(caller: Caller, id: string): Promise<OriginalResult> {
+    const asset = await servable(caller, id);
+    const blob = await repos.blobs.get(asset.blobSha256);
+    if (!blob) throw new AppError("internal", "the asset's content record is missing");
+    return {
+      asset, sha256: blob.sha256, size: blob.size, contentType: asset.contentType ?? blob.sniffedType,
+      open: (range) => store.get(blob.storageKey, range),
+    };
+  }
+
+  /** Validates the query and fixes the recipe before touching any data (400s come first). */
+  function plan(query: Query, accept: string | undefined): { recipe: Recipe; negotiated: boolean } {
+    const request = parseTransform(query, DEFAULT_PRESETS);
+    const recipe = withFormat(request, negotiateFormat(accept, { avif: deps.autoAvif }));
+    return { recipe, negotiated: request.autoFormat };
+  }
+
+  async function variant(caller: Caller, id: string, query: Query, accept: string | undefined): Promise<VariantResult> {
+    const { recipe, negotiated } = plan(query, accept);
+    const asset = await servable(caller, id);
+    const contentType = asset.contentType ?? "";
+    if (asset.status === "failed") {
+      throw new AppError(asset.failure?.code === "undecodable_media" ? "undecodable_media" : "state_conflict",
+        asset.failure?.message ?? "the asset failed processing", { status: asset.status });
+    }
+    if (!engine.canRender(contentType)) {
+      throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
+    }
+    if (recipe.t !== undefined) throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
+
+    const cacheKey = variantCacheKey(asset.blobSha256, recipe, engine.processorVersion);
+    const hit = await readCached(cacheKey);
+    if (hit) {
+      metrics.variantHit();
+      counters.hits++;
+      countHit(cacheKey);
+      return { asset, cacheKey, contentType: hit.row.contentType, data: hit.data, negotiated, cache: "HIT", renderMs: 0 };
+    }
+
+    metrics.variantMiss();
+    counters.misses++;
+    const started = performance.now();
+    const { value, collapsed } = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey));
+    if (collapsed) metrics.variantCollapsed();
+    return {
+      asset, cacheKey, contentType: value.contentType, data: value.data, negotiated, cache: "MISS",
+      renderMs: performance.now() - started,
+    };
+  }
+
+  async function readCached(cacheKey: string): Promise<{ row: VariantRow; data: Buffer } | undefined> {
+    const row = await repos.variants.get(cacheKey);
+    if (!row) return undefined;
+    try {
+      return { row, data: await store.read(row.storageKey) };
+    } catch (error) {
+      // Evicted or lost bytes: the row is stale, so render again.
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string) {
+    // Another process (or an earlier flight) may have finished it meanwhile.
+    const cached = await readCached(cacheKey);
+    if (cached) return { data: cached.data, contentType: cached.row.contentType };
+    const blob = await repos.blobs.get(asset.blobSha256);
+    if (!blob) throw new AppError("internal", "the asset's content record is missing");
+    const source: ImageSource = {
+      path: store.localPath?.(blob.storageKey),
+      read: () => store.read(blob.storageKey),
+      contentType: asset.contentType ?? blob.sniffedType,
+    };
+    const started = performance.now();
+    const output = await limiter.run(() => engine.render(source, recipe, deps.limits));
+    metrics.variantRendered((performance.now() - started) / 1000, output.format);
+    const key = variantKey(cacheKey);
+    await store.put(key, output.data);
+    const now = clock.now();
+    await repos.variants.put({
+      cacheKey, blobSha256: blob.sha256, recipe: canonicalRecipe(recipe), storageKey: key,
+      contentType: output.contentType, size: output.data.length, createdAt: now, lastAccessAt: now, hits: 0,
+    });
+    logger.debug({ cacheKey, recipe: canonicalRecipe(recipe), ms: Math.round(performance.now() - started) }, "variant rendered");
+    return { data: output.data, contentType: output.contentType };
+  }
+
+  /** Access statistics are batched: a hit must not cost a database write. */
+  function countHit(cacheKey: string): void {
+    const entry = pendingHits.get(cacheKey);
+    const at = clock.now();
+    if (entry) {
+      entry.count++;
+      entry.at = at;
+    } else pendingHits.set(cacheKey, { count: 1, at });
+  }
+
+  async function flushHits(): Promise<void> {
+    if (pendingHits.size === 0) return;
+    const batch = new Map(pendingHits);
+    pendingHits.clear();
+    await repos.variants.recordHits(batch);
+  }
+
+  /** Variant lookups answered by this process since it started. */
+  const cacheCounters = () => ({ ...counters });
+
+  return { original, variant, plan, flushHits, cacheCounters };
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

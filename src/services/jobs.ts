@@ -1,0 +1,57 @@
+import { isAppError } from "../domain/errors.js";
+import { assertTransition } from "../domain/states.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { Clock } from "../ports/clock.js";
+import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
+import type { JobHandlers } from "../ports/job-queue.js";
+import type { Logger } from "../ports/logger.js";
+import type { AssetMeta, Repos } from "../ports/repos.js";
+
+export interface JobDeps {
+  repos: Repos;
+  store: BlobStore;
+  engine: ImageEngine;
+  clock: Clock;
+  logger: Logger;
+  limits: RenderLimits;
+}
+
+/** Background job handlers by name. Each is idempotent: it acts only on the state it expects. */
+export function createJobHandlers(deps: JobDeps): JobHandlers {
+  const { repos, store, engine, clock, logger } = deps;
+
+  return {
+    async "extract-metadata"({ assetId }) {
+      const asset = await repos.assets.get(assetId);
+      if (!asset || asset.status !== "verified" || !asset.blobSha256) return;
+      const blob = await repos.blobs.get(asset.blobSha256);
+      if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
+      const contentType = asset.contentType ?? blob.sniffedType;
+
+      let meta: AssetMeta = {};
+      if (engine.canRender(contentType)) {
+        try {
+          meta = await engine.describe({
+            path: store.localPath?.(blob.storageKey), read: () => store.read(blob.storageKey), contentType,
+          }, deps.limits);
+        } catch (error) {
+          // Bytes that cannot be decoded will never decode: fail the asset, do not retry.
+          if (isAppError(error) && error.code === "undecodable_media") {
+            assertTransition("verified", "failed", assetId);
+            await repos.assets.transition(assetId, {
+              from: "verified", to: "failed", reason: "metadata extraction: undecodable media", at: clock.now(),
+              failure: { code: error.code, message: error.message },
+            });
+            logger.info({ assetId, reason: error.message }, "asset failed: undecodable media");
+            return;
+          }
+          throw error;
+        }
+      }
+      assertTransition("verified", "ready", assetId);
+      await repos.assets.transition(assetId, {
+        from: "verified", to: "ready", reason: "metadata extracted", at: clock.now(), meta,
+      });
+    },
+  };
+}

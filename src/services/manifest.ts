@@ -1,0 +1,47 @@
+import { isOwnerView, type Caller } from "../domain/access.js";
+import { DEFAULT_PRESETS } from "../domain/recipe.js";
+import type { AssetEvent, AssetMeta, AssetRow } from "../ports/repos.js";
+
+/**
+ * The JSON shape of an asset (DESIGN §5). URLs are computed here from the id, never
+ * stored. Owner-only facts (GPS coordinates) are removed for everyone else.
+ */
+export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, renderable: boolean) {
+  const original = `${baseUrl}/a/${asset.id}`;
+  const urls: Record<string, string> = { original };
+  if (renderable) for (const preset of Object.keys(DEFAULT_PRESETS)) urls[preset] = `${original}?preset=${preset}`;
+  return {
+    id: asset.id,
+    status: asset.status,
+    owner: asset.owner,
+    filename: asset.filename,
+    contentType: asset.contentType,
+    declaredType: asset.declaredType,
+    kind: asset.kind,
+    size: asset.size,
+    sha256: asset.blobSha256,
+    public: asset.public,
+    tags: asset.tags,
+    meta: publicMeta(asset.meta, isOwnerView(caller, asset)),
+    createdAt: new Date(asset.createdAt).toISOString(),
+    updatedAt: new Date(asset.updatedAt).toISOString(),
+    ...(asset.deletedAt !== null ? { deletedAt: new Date(asset.deletedAt).toISOString() } : {}),
+    urls,
+    ...(asset.failure ? { failure: asset.failure } : {}),
+  };
+}
+
+export type Manifest = ReturnType<typeof toManifest>;
+
+function publicMeta(meta: AssetMeta | null, ownerView: boolean): AssetMeta | null {
+  if (!meta) return meta;
+  const exif = meta.exif as Record<string, unknown> | undefined;
+  if (!exif || typeof exif !== "object") return meta;
+  const { gps, ...rest } = exif;
+  const hasGps = gps !== undefined && gps !== null;
+  return { ...meta, exif: ownerView && hasGps ? { ...rest, hasGps, gps } : { ...rest, hasGps } };
+}
+
+export function toEvent(event: AssetEvent) {
+  return { from: event.from, to: event.to, reason: event.reason, at: new Date(event.at).toISOString() };
+}
