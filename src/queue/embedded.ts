@@ -210,9 +210,13 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
     }
   }
 
+  /** No more claims. Heartbeats go on while handlers run, or their leases would lapse. */
   function halt(): void {
     stopping = true;
     sleeper.wake();
+  }
+
+  function stopHeartbeat(): void {
     clearInterval(heartbeat);
     heartbeat = undefined;
   }
@@ -248,6 +252,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
       const all = Promise.all([...running.values()].map((r) => r.done));
       if (stopOptions.timeoutMs === undefined) {
         await all;
+        stopHeartbeat();
         return;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -256,6 +261,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), stopOptions.timeoutMs))),
       ]);
       clearTimeout(timer);
+      stopHeartbeat();
       if (!timedOut) return;
       await Promise.all(
         [...running.values()].map(async ({ job, controller }) => {
@@ -270,6 +276,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
     abandon() {
       abandoned = true;
       halt();
+      stopHeartbeat();
       for (const { controller } of running.values()) controller.abort(new Error("worker abandoned"));
     },
 

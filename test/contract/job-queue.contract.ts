@@ -260,6 +260,21 @@ export function jobQueueContract(name: string, makeBackend: () => Promise<QueueB
       await Promise.all([a.stop(), b.stop()]);
     });
 
+    it("keeps the lease while stop() waits for a handler that outlives it", async () => {
+      const a = await open();
+      const b = await open();
+      const { calls, finished, handlers } = recorder(() => sleep(CONTRACT_OPTIONS.leaseMs * 2));
+      await a.enqueue("extract-metadata", { assetId: "shutdown" });
+      a.start(handlers, { concurrency: 1 });
+      await waitFor("job started", () => calls.length === 1);
+      b.start(handlers, { concurrency: 1 });
+      await a.stop();
+      expect(finished).toEqual(["shutdown"]);
+      await sleep(CONTRACT_OPTIONS.pollMs * 4);
+      expect(calls).toHaveLength(1);
+      await b.stop();
+    });
+
     it("does not run a delayed job before its time", async () => {
       const queue = await open();
       const { finished, handlers } = recorder();

@@ -1,0 +1,24 @@
+import { join } from "node:path";
+import { startAssetd, type AssetdServer } from "./assetd.js";
+import { formatProfile, summariseProfiles } from "./cpuprofile.js";
+import type { ScenarioContext, ScenarioResult } from "./types.js";
+
+/**
+ * Starts assetd for a scenario (its own data directory under the scenario's temp dir) and
+ * registers its shutdown. With --profile it runs under `node --cpu-prof`, and once it has
+ * exited the hottest functions are added to the result.
+ */
+export async function launchAssetd(ctx: ScenarioContext, result: ScenarioResult, env?: Record<string, string>): Promise<AssetdServer> {
+  const cpuProfileDir = ctx.profile ? join(ctx.outDir, "profiles", `${result.name}-${Date.now()}`) : undefined;
+  const server = await startAssetd(join(ctx.tmpDir, "assetd-data"), { ...(cpuProfileDir ? { cpuProfileDir } : {}), ...(env ? { env } : {}) });
+  ctx.log(`assetd pid ${server.pid} at ${server.url}${cpuProfileDir ? " (under --cpu-prof)" : ""}`);
+  ctx.defer(async () => {
+    await server.stop();
+    if (!cpuProfileDir) return;
+    const summaries = await summariseProfiles(cpuProfileDir);
+    for (const summary of summaries) result.profile.push(...formatProfile(summary));
+    result.details.profiles = summaries;
+    if (result.profile.length === 0) result.profile.push(`no .cpuprofile written in ${cpuProfileDir}`);
+  });
+  return server;
+}
