@@ -63,7 +63,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const repos = createRepos(database.db, database.dialect, clock);
   const store = await createStore(config, logger);
   const queue = createEmbeddedQueue(database.db, database.dialect, {
-    clock, logger, defaultMaxAttempts: config.jobMaxAttempts,
+    clock, logger, defaultMaxAttempts: config.jobMaxAttempts, leaseMs: config.jobLeaseMs,
   });
   const engine = createSharpEngine({ avifEffort: config.avifEffort });
   const locks = createMemoryLocks();

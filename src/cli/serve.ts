@@ -20,7 +20,7 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }): Pr
   process.on("SIGTERM", () => stop("SIGTERM"));
 
   if (!roles.api) {
-    runtime.logger.info({ concurrency: config.workerConcurrency }, "worker started");
+    process.stdout.write(`assetd worker is running (concurrency ${config.workerConcurrency}, database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}, queue: ${config.redisUrl ? "Redis" : "embedded"})\n`);
     return;
   }
   const address = await runtime.listen();

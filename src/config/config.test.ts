@@ -27,7 +27,8 @@ describe("configuration", () => {
   it.each([
     ["ASSETD_PORT", "80a"], ["ASSETD_PORT", "70000"], ["ASSETD_MAX_UPLOAD_BYTES", "lots"], ["ASSETD_LOG_LEVEL", "loud"],
     ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
-    ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"],
+    ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"], ["ASSETD_REDIS_URL", "localhost:6379"],
+    ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"],
   ])("refuses a bad %s naming it", (name, value) => {
     try {
       loadConfig({ [name]: value }, "/x");

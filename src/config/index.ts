@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   storageUrl: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
   publicUrl: string | undefined;
   jwtSecret: string | undefined;
   maxUploadBytes: number;
@@ -27,6 +29,7 @@ export interface Config {
   autoAvif: boolean;
   workerConcurrency: number;
   jobMaxAttempts: number;
+  jobLeaseMs: number;
   logLevel: LogLevel;
 }
 
@@ -56,6 +59,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir,
     databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
     storageUrl: storageUrl(read("ASSETD_STORAGE"), dataDir),
+    redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
+    redisPrefix: pattern(read, "ASSETD_REDIS_PREFIX", /^[A-Za-z0-9_.-]{1,64}$/, "assetd"),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
@@ -68,6 +73,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
     jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
+    jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
   });
 }
@@ -115,6 +121,13 @@ function oneOf<T extends string>(read: Read, name: string, allowed: readonly T[]
   throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got '${text}'`);
 }
 
+function pattern(read: Read, name: string, re: RegExp, fallback: string): string {
+  const text = read(name);
+  if (text === undefined) return fallback;
+  if (!re.test(text)) throw new ConfigError(name, `expected letters, digits, '.', '_' or '-' (at most 64), got '${text}'`);
+  return text;
+}
+
 function list(text: string | undefined): string[] | undefined {
   return text?.split(",").map((s) => s.trim()).filter(Boolean);
 }
@@ -148,6 +161,12 @@ function databaseUrl(text: string | undefined, dataDir: string): string {
   throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
 }
 
+function redisUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^rediss?:\/\/[^/]/.test(text)) throw new ConfigError("ASSETD_REDIS_URL", `expected redis://host:port, got '${text}'`);
+  return text;
+}
+
 function storageUrl(text: string | undefined, dataDir: string): string {
   if (text === undefined) return `file://${resolve(dataDir, "store")}`;
   if (text.startsWith("file://")) {
@@ -155,5 +174,14 @@ function storageUrl(text: string | undefined, dataDir: string): string {
     if (!path) throw new ConfigError("ASSETD_STORAGE", "file:// needs a directory");
     return `file://${isAbsolute(path) ? path : resolve(dataDir, path)}`;
   }
-  throw new ConfigError("ASSETD_STORAGE", `expected file://<dir>, got '${text}'`);
+  if (text.startsWith("s3://")) {
+    try {
+      const parsed = new URL(text);
+      if (!parsed.hostname) throw new Error("no bucket");
+    } catch {
+      throw new ConfigError("ASSETD_STORAGE", `expected s3://bucket[/prefix]?endpoint=...&region=..., got '${text}'`);
+    }
+    return text;
+  }
+  throw new ConfigError("ASSETD_STORAGE", `expected file://<dir> or s3://bucket?..., got '${text}'`);
 }

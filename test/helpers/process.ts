@@ -13,6 +13,7 @@ export interface ServerProcess {
 
 /** Runs the built CLI (`node bin/assetd.js ...`) as a real child process. */
 export async function spawnServer(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+  const workerOnly = args[0] === "worker";
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -23,15 +24,16 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const deadline = Date.now() + timeoutMs;
-  while (!/export ASSETD_TOKEN=\S+/.test(out)) {
+  const ready = workerOnly ? /assetd worker is running/ : /export ASSETD_TOKEN=\S+/;
+  while (!ready.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`server did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const url = /running at (http:\/\/\S+)/.exec(out)![1]!.replace("localhost", "127.0.0.1");
-  const token = /export ASSETD_TOKEN=(\S+)/.exec(out)![1]!;
+  const url = workerOnly ? "" : /running at (http:\/\/\S+)/.exec(out)![1]!.replace("localhost", "127.0.0.1");
+  const token = workerOnly ? "" : /export ASSETD_TOKEN=(\S+)/.exec(out)![1]!;
   return {
     child, url, token,
     output: () => out,
