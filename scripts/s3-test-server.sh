@@ -4,7 +4,7 @@
 #
 #   scripts/s3-test-server.sh start   install (apt, only if missing), configure, start, create
 #                                     the test bucket, print the env; harmless when running
-#   scripts/s3-test-server.sh env     print the env lines (ASSETD_TEST_S3_URL, AWS_* keys)
+#   scripts/s3-test-server.sh env     print `export` lines: ASSETD_TEST_S3_URL, AWS_* keys
 #   scripts/s3-test-server.sh status  exit 0 when the proxy answers
 #   scripts/s3-test-server.sh stop    stop every process this script started
 #   scripts/s3-test-server.sh clean   stop, then delete the work dir (all stored objects)
@@ -37,10 +37,11 @@ SERVERS=(account container object object-updater proxy)
 log() { echo "s3-test-server: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# Quoted: the URL's '&' would otherwise end the assignment under eval.
 print_env() {
-  echo "ASSETD_TEST_S3_URL=s3://${BUCKET}?endpoint=${ENDPOINT}&region=us-east-1&forcePathStyle=true"
-  echo "AWS_ACCESS_KEY_ID=${USER_NAME}"
-  echo "AWS_SECRET_ACCESS_KEY=${USER_KEY}"
+  echo "export ASSETD_TEST_S3_URL='s3://${BUCKET}?endpoint=${ENDPOINT}&region=us-east-1&forcePathStyle=true'"
+  echo "export AWS_ACCESS_KEY_ID='${USER_NAME}'"
+  echo "export AWS_SECRET_ACCESS_KEY='${USER_KEY}'"
 }
 
 ensure_packages() {
@@ -138,7 +139,7 @@ user = $me
 log_level = WARNING
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy container-quotas slo dlo proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -181,6 +182,9 @@ use = egg:swift#bulk
 [filter:copy]
 use = egg:swift#copy
 
+[filter:container-quotas]
+use = egg:swift#container_quotas
+
 [filter:slo]
 use = egg:swift#slo
 
@@ -205,7 +209,7 @@ ensure_rings() {
   done
 }
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null && ours "$(cat "$1")"; }
 
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
@@ -230,7 +234,8 @@ start_daemon() {
 
 # Signed S3 requests (AWS signature v2, which s3api accepts) through Swift's own Python, so
 # no SDK is needed here. Creates the bucket, then round-trips a probe object: success means
-# s3api, tempauth and the proxy, account, container and object servers all serve.
+# s3api, tempauth and the proxy, account, container and object servers all serve. Then
+# creates the quota-limited "<bucket>-full".
 ensure_bucket() {
   /usr/bin/python3 - "$ENDPOINT" "$BUCKET" "$USER_NAME" "$USER_KEY" <<'PYTHON' 2>>"$DIR/log/probe.log"
 import base64, hashlib, hmac, sys, urllib.error, urllib.request
@@ -262,6 +267,17 @@ if status != 200:
 status, body = s3("DELETE", f"/{bucket}/.probe")
 if status != 204:
     sys.exit(f"delete probe: {status} {body[:300]!r}")
+
+# "<bucket>-full": a bucket with a 1 KiB quota, so tests can see a full store. s3api has no
+# quotas; Swift's container_quotas takes the container's metadata, through the Swift API.
+with urllib.request.urlopen(urllib.request.Request(endpoint + "/auth/v1.0",
+        headers={"X-Auth-User": access, "X-Auth-Key": secret}), timeout=5) as response:
+    storage_url, token = response.headers["X-Storage-Url"], response.headers["X-Auth-Token"]
+request = urllib.request.Request(f"{storage_url}/{bucket}-full", method="PUT",
+                                 headers={"X-Auth-Token": token, "X-Container-Meta-Quota-Bytes": "1024"})
+with urllib.request.urlopen(request, timeout=5) as response:
+    if response.status not in (201, 202):
+        sys.exit(f"create {bucket}-full: {response.status}")
 PYTHON
 }
 
@@ -293,24 +309,26 @@ start() {
   print_env
 }
 
-stop_pidfile() {
-  local pidfile=$1 pid i
-  [[ -f $pidfile ]] || return 0
-  pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
+# Only a process that is still ours: after a reboot a stale pidfile may name someone else's.
+ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q -e "$DIR" -e "memcached.*$MEMCACHED_PORT"; }
 
 stop() {
-  local name
-  for name in proxy object-updater object container account memcached; do stop_pidfile "$DIR/run/$name.pid"; done
+  local name pidfile pids=() pid i alive
+  for name in proxy object-updater object container account memcached; do
+    pidfile="$DIR/run/$name.pid"
+    [[ -f $pidfile ]] || continue
+    pid="$(cat "$pidfile")"
+    rm -f "$pidfile"
+    if ours "$pid" && kill -TERM "$pid" 2>/dev/null; then pids+=("$pid"); fi
+  done
+  # All at once: each Swift server takes a second or two to shut down gracefully.
+  for i in $(seq 100); do
+    alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [[ ${#alive[@]} == 0 ]] && break
+    sleep 0.1
+  done
+  for pid in "${alive[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   log "stopped"
 }
 

@@ -5,19 +5,22 @@ import type { FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { createTokens, type Tokens } from "./auth/jwt.js";
 import type { Config } from "./config/index.js";
-import { openDatabase, migrate } from "./db/connect.js";
+import { openDatabase, migrate, type DatabaseHandle } from "./db/connect.js";
 import { createRepos } from "./db/repos.js";
 import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
+import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createSniffer } from "./media/sniff.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobHandlers, JobName, JobQueue } from "./ports/job-queue.js";
+import type { Locks, SingleFlight } from "./ports/locks.js";
 import type { Metrics } from "./ports/metrics.js";
 import type { Repos } from "./ports/repos.js";
+import { createBullQueue } from "./queue/bullmq.js";
 import { createEmbeddedQueue } from "./queue/embedded.js";
 import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
@@ -25,6 +28,9 @@ import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
 import { createFsStore } from "./storage/fs/fs-store.js";
+import { partSizeFor } from "./storage/s3/limits.js";
+import { createS3Store } from "./storage/s3/s3-store.js";
+import { parseS3Url } from "./storage/s3/s3-url.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -62,11 +68,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
   const store = await createStore(config, logger);
-  const queue = createEmbeddedQueue(database.db, database.dialect, {
-    clock, logger, defaultMaxAttempts: config.jobMaxAttempts, leaseMs: config.jobLeaseMs,
-  });
+  const coordination = createCoordination(config, database, logger);
+  const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort });
-  const locks = createMemoryLocks();
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
@@ -77,7 +81,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     logger, maxUploadBytes: config.maxUploadBytes,
   });
   const delivery = createDeliveryService({
-    assets, repos, store, engine, singleFlight: createMemorySingleFlight(), limiter: new Limiter(config.maxTransforms, config.transformQueue),
+    assets, repos, store, engine, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
     metrics, clock, logger, limits, autoAvif: config.autoAvif,
   });
 
@@ -127,6 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       }
       await queue.stop();
       await delivery.flushHits().catch(() => {});
+      await coordination.close();
       await store.close();
       await database.close();
     },
@@ -136,7 +141,51 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 async function createStore(config: Config, logger: PinoLogger): Promise<BlobStore> {
   const url = new URL(config.storageUrl);
   if (url.protocol === "file:") return createFsStore(decodeURIComponent(url.pathname), { logger });
+  if (url.protocol === "s3:") {
+    const options = parseS3Url(config.storageUrl);
+    return createS3Store({ ...options, partSize: options.partSize ?? partSizeFor(config.maxUploadBytes), logger });
+  }
   throw new Error(`ASSETD_STORAGE: unsupported store ${url.protocol}`);
+}
+
+interface Coordination {
+  queue: JobQueue;
+  locks: Locks;
+  singleFlight: SingleFlight;
+  close(): Promise<void>;
+}
+
+/**
+ * Jobs, locks and miss-collapsing: in-process and in the database for one process, Redis
+ * (BullMQ, SET NX locks with pub/sub wake-ups) when several processes share the work.
+ */
+function createCoordination(config: Config, database: DatabaseHandle, logger: PinoLogger): Coordination {
+  if (!config.redisUrl) {
+    return {
+      queue: createEmbeddedQueue(database.db, database.dialect, {
+        clock: systemClock, logger, defaultMaxAttempts: config.jobMaxAttempts, leaseMs: config.jobLeaseMs,
+      }),
+      locks: createMemoryLocks(),
+      singleFlight: createMemorySingleFlight(),
+      close: async () => {},
+    };
+  }
+  const prefix = config.redisPrefix;
+  const queue = createBullQueue({
+    redisUrl: config.redisUrl, prefix, logger, defaultMaxAttempts: config.jobMaxAttempts, leaseMs: config.jobLeaseMs,
+  });
+  const locks = createRedisLocks(config.redisUrl, { prefix: `${prefix}:`, logger });
+  // A render holds its lock while it runs; waiters give up waiting (and render themselves)
+  // only after far longer than any render should take.
+  const singleFlight = createRedisSingleFlight(config.redisUrl, {
+    prefix: `${prefix}:`, ttlMs: 30_000, pollMs: 250, waitTimeoutMs: 120_000, logger,
+  });
+  return {
+    queue, locks, singleFlight,
+    async close() {
+      await Promise.all([queue.close(), locks.close(), singleFlight.close()]);
+    },
+  };
 }
 
 /** Reports each job's outcome and duration to the metrics. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
+import { parseS3Url } from "../storage/s3/s3-url.js";
 
 /**
  * Configuration is read once from the environment, typed, given defaults and validated.
@@ -176,12 +177,12 @@ function storageUrl(text: string | undefined, dataDir: string): string {
   }
   if (text.startsWith("s3://")) {
     try {
-      const parsed = new URL(text);
-      if (!parsed.hostname) throw new Error("no bucket");
-    } catch {
-      throw new ConfigError("ASSETD_STORAGE", `expected s3://bucket[/prefix]?endpoint=...&region=..., got '${text}'`);
+      parseS3Url(text);
+    } catch (error) {
+      // The URL may carry a secret key: name the problem, never echo the value.
+      throw new ConfigError("ASSETD_STORAGE", (error as Error).message);
     }
     return text;
   }
-  throw new ConfigError("ASSETD_STORAGE", `expected file://<dir> or s3://bucket?..., got '${text}'`);
+  throw new ConfigError("ASSETD_STORAGE", "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
 }

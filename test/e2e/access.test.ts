@@ -127,7 +127,7 @@ describe("identity, visibility and the manifest API", () => {
     expect(await json(await fetch(`${app.url}/healthz`))).toEqual({ status: "ok" });
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await json(ready)).checks).toEqual({ database: { ok: true }, store: { ok: true } });
+    expect((await json(ready)).checks).toEqual({ database: { ok: true }, store: { ok: true }, queue: { ok: true } });
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toContain("assetd_http_request_duration_seconds_bucket");
     expect(metrics).toContain('assetd_queue_depth{queue="extract-metadata",state="waiting"}');

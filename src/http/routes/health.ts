@@ -15,7 +15,11 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
         checks[name] = { ok: false, error: (error as Error).message };
       }
     };
-    await Promise.all([probe("database", () => deps.repos.ping()), probe("store", () => deps.store.ping())]);
+    await Promise.all([
+      probe("database", () => deps.repos.ping()),
+      probe("store", () => deps.store.ping()),
+      probe("queue", async () => void (await deps.queue.depth())),
+    ]);
     const ok = Object.values(checks).every((c) => c.ok);
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable", checks, engine: deps.engine.processorVersion });
   });
