@@ -64,7 +64,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const tokens = createTokens(secret);
   const clock = systemClock;
 
-  const database = await openDatabase(config.databaseUrl);
+  const database = await openDatabase(config.databaseUrl, {
+    onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
+  });
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
   const store = await createStore(config, logger);

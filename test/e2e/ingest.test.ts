@@ -1,25 +1,12 @@
-import { readdir } from "node:fs/promises";
 import { request } from "node:http";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, json, settled, sha256, startApp, upload, type TestApp } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
 
-/** Every file under a directory, recursively (to prove nothing was left behind). */
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await files(path)));
-    else out.push(path);
-  }
-  return out;
-}
-
 describe("streaming ingest", () => {
   let app: TestApp;
   let alice: string;
-  const store = () => join(app.dataDir, "store");
+  const stored = () => app.storedObjects();
 
   beforeAll(async () => {
     app = await startApp({ ASSETD_MAX_UPLOAD_BYTES: "4MiB" });
@@ -83,16 +70,16 @@ describe("streaming ingest", () => {
     const good = await upload(app, alice, data, { "content-digest": `sha-256=:${Buffer.from(sha256(data), "hex").toString("base64")}:` });
     expect(good.status).toBe(201);
 
-    const before = await files(store());
+    const before = await stored();
     const other = Buffer.from("something else entirely");
     const bad = await upload(app, alice, other, { "content-digest": `sha-256=:${Buffer.from(sha256(data), "hex").toString("base64")}:` });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe("checksum_mismatch");
-    expect(await files(store())).toEqual(before);
+    expect(await stored()).toEqual(before);
   });
 
   it("refuses a body over the limit while streaming (413) and keeps nothing", async () => {
-    const before = await files(store());
+    const before = await stored();
     const big = new Uint8Array(5 * 1024 * 1024);
     // Declared length: refused before reading.
     const declared = await upload(app, alice, big);
@@ -119,12 +106,12 @@ describe("streaming ingest", () => {
     });
     expect(status).toBe(413);
     await new Promise((r) => setTimeout(r, 100));
-    expect(await files(store())).toEqual(before);
+    expect(await stored()).toEqual(before);
   });
 
   it("leaves no temp file and no row when the client disconnects mid-upload", async () => {
     const list = async () => (await json(await fetch(`${app.url}/v1/assets?limit=1000`, { headers: bearer(app.admin) }))).items.length;
-    const before = { files: await files(store()), rows: await list() };
+    const before = { files: await stored(), rows: await list() };
     await new Promise<void>((resolve) => {
       const req = request(`${app.url}/v1/assets`, {
         method: "POST", headers: { ...bearer(alice), "content-type": "image/jpeg", "content-length": "3000000" },
@@ -138,7 +125,7 @@ describe("streaming ingest", () => {
       });
     });
     await new Promise((r) => setTimeout(r, 300));
-    expect(await files(store())).toEqual(before.files);
+    expect(await stored()).toEqual(before.files);
     expect(await list()).toBe(before.rows);
   });
 
@@ -150,7 +137,7 @@ describe("streaming ingest", () => {
     expect(ids.size).toBe(20);
     expect(new Set(results.map((r) => r.body.sha256))).toEqual(new Set([sha256(data)]));
 
-    const objects = (await files(join(store(), "raw"))).filter((p) => p.endsWith(sha256(data)));
+    const objects = (await stored()).filter((p) => p.startsWith("raw/") && p.endsWith(sha256(data)));
     expect(objects).toHaveLength(1);
     const blob = await app.runtime.repos.blobs.get(sha256(data));
     expect(blob?.refcount).toBe(20);
@@ -165,7 +152,7 @@ describe("streaming ingest", () => {
     expect(variant.status).toBe(200);
     expect((await fetch(`${app.url}/v1/assets/${all[0]}`, { method: "DELETE", headers: bearer(alice) })).status).toBe(204);
     expect(await app.runtime.repos.blobs.get(sha256(data))).toBeUndefined();
-    expect((await files(join(store(), "raw"))).filter((p) => p.endsWith(sha256(data)))).toHaveLength(0);
+    expect((await stored()).filter((p) => p.endsWith(sha256(data)))).toHaveLength(0);
     expect(await app.runtime.repos.variants.listByBlob(sha256(data))).toHaveLength(0);
     expect((await fetch(`${app.url}/v1/assets/${all[0]}`, { headers: bearer(alice) })).status).toBe(404);
   });

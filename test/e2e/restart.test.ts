@@ -2,11 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sha256 } from "../helpers/app.js";
+import { BACKEND, sha256 } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
 import { spawnServer } from "../helpers/process.js";
 
-describe("a real server process restarted", () => {
+// The embedded default only: the scale-out deployment has its own process test (cluster).
+describe.skipIf(BACKEND !== "embedded")("a real server process restarted", () => {
   let dataDir: string;
   afterAll(async () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -1,15 +1,25 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createHash } from "node:crypto";
+import { join, relative } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import pg from "pg";
 import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime } from "../../src/main.js";
+
+/**
+ * Which deployment the HTTP suites run against: the embedded default (SQLite + files +
+ * in-process queue), or `ASSETD_TEST_BACKEND=scale` for PostgreSQL + S3 (Swift) + Redis.
+ */
+export const BACKEND: "embedded" | "scale" = process.env.ASSETD_TEST_BACKEND === "scale" ? "scale" : "embedded";
 
 export interface TestApp {
   url: string;
   runtime: Runtime;
   dataDir: string;
   admin: string;
+  /** Every object key in the store, staging areas included (to prove nothing was left behind). */
+  storedObjects(): Promise<string[]>;
   token(sub: string, options?: { admin?: boolean; ttl?: number }): Promise<string>;
   close(): Promise<void>;
 }
@@ -20,16 +30,78 @@ export interface TestApp {
  */
 export async function startApp(env: Record<string, string> = {}, roles = { api: true, worker: true }): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "assetd-test-"));
-  const config = loadConfig({ ASSETD_DATA_DIR: dataDir, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "silent", ...env });
+  const backend = BACKEND === "scale" ? await scaleBackend() : embeddedBackend(dataDir);
+  const config = loadConfig({ ASSETD_DATA_DIR: dataDir, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "silent", ...backend.env, ...env });
   const runtime = await createRuntime(config, roles);
   const url = (await runtime.listen()).replace("[::1]", "127.0.0.1");
   const admin = await runtime.tokens.sign({ sub: "admin", admin: true });
   return {
     url, runtime, dataDir, admin,
+    storedObjects: backend.storedObjects,
     token: (sub, options = {}) => runtime.tokens.sign({ sub, admin: options.admin }, options.ttl),
     async close() {
       await runtime.close();
+      await backend.cleanup();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Backend {
+  env: Record<string, string>;
+  storedObjects(): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+function embeddedBackend(dataDir: string): Backend {
+  const root = join(dataDir, "store");
+  return {
+    env: {},
+    async storedObjects() {
+      const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+    },
+    cleanup: async () => {},
+  };
+}
+
+/** A fresh PostgreSQL database, S3 prefix and Redis key prefix for one app. */
+async function scaleBackend(): Promise<Backend> {
+  const { s3TestTarget } = await import("./s3.js");
+  const s3 = await s3TestTarget();
+  if (s3.skip) throw new Error(`ASSETD_TEST_BACKEND=scale needs an S3 server: ${s3.skip}`);
+  const pgUrl = process.env.ASSETD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const redisUrl = process.env.ASSETD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const name = `assetd_e2e_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const databaseUrl = new URL(pgUrl);
+  databaseUrl.pathname = `/${name}`;
+  // The store's SDK client reads credentials from the standard variables.
+  Object.assign(process.env, s3.env);
+  return {
+    env: {
+      ASSETD_DATABASE_URL: databaseUrl.toString(), ASSETD_STORAGE: s3.storageUrl(name), ASSETD_REDIS_URL: redisUrl,
+      ASSETD_REDIS_PREFIX: name,
+    },
+    storedObjects: async () => (await s3.keysUnder(`${name}/`)).map((key) => key.slice(name.length + 1)).sort(),
+    async cleanup() {
+      // Pooled connections may still be closing: wait for them rather than kill them.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          await admin.query(`drop database if exists ${name}`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await admin.end();
+      await s3.cleanup(name);
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`${name}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
     },
   };
 }

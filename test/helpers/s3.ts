@@ -71,13 +71,15 @@ export interface S3ProcessTarget {
   cleanup(prefix: string): Promise<void>;
   /** Objects whose full key starts with `keyPrefix` (e.g. `${prefix}/raw/`). */
   countObjects(keyPrefix: string): Promise<number>;
+  /** Keys (relative to the bucket's test prefix) starting with `keyPrefix`, staging included. */
+  keysUnder(keyPrefix: string): Promise<string[]>;
 }
 
 export async function s3TestTarget(): Promise<S3ProcessTarget> {
   const found = await findTestS3();
   if (!found.available) {
     const unavailable = () => Promise.reject(new Error(found.reason));
-    return { skip: found.reason, env: {}, storageUrl: () => "", cleanup: async () => {}, countObjects: unavailable };
+    return { skip: found.reason, env: {}, storageUrl: () => "", cleanup: async () => {}, countObjects: unavailable, keysUnder: unavailable };
   }
   const { options, admin } = found;
   const env: Record<string, string> = {};
@@ -98,6 +100,11 @@ export async function s3TestTarget(): Promise<S3ProcessTarget> {
     cleanup: (prefix) => emptyPrefix(admin, options.bucket, `${[options.prefix, prefix].filter(Boolean).join("/")}/`),
     countObjects: async (keyPrefix) =>
       (await rawKeysUnder(admin, options.bucket, [options.prefix, keyPrefix].filter(Boolean).join("/"))).length,
+    keysUnder: async (keyPrefix) => {
+      const base = options.prefix ? `${options.prefix}/` : "";
+      const keys = await rawKeysUnder(admin, options.bucket, `${base}${keyPrefix}`);
+      return keys.map((key) => key.slice(base.length));
+    },
   };
 }
 

@@ -32,6 +32,12 @@ export const postgresDialect: SqlDialect = {
       // first query; a `SET` after connect could race the first query.
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
+    // An idle pooled connection that the server closes (restart, failover, admin command)
+    // emits 'error' on the pool; unheard, that would crash the process. The pool drops the
+    // broken client and the next query opens a fresh one.
+    pool.on("error", (error) => {
+      options.onIdleError?.(error);
+    });
     return new PostgresDialect({ pool });
   },
 

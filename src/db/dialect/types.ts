@@ -13,6 +13,8 @@ export interface OpenOptions {
   poolMax?: number;
   /** SQLite: how long a writer waits for another process's lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** PostgreSQL: told about errors on idle pooled connections (they are replaced). */
+  onIdleError?: (error: Error) => void;
 }
 
 /**
