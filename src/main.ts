@@ -54,6 +54,8 @@ export interface Runtime {
   logger: PinoLogger;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
+  /** Starts the worker role (when the runtime was created without it). */
+  startWorker(): void;
   close(): Promise<void>;
 }
 
@@ -103,10 +105,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     })
     : undefined;
 
-  if (options.worker) {
+  let working = false;
+  const startWorker = () => {
+    if (working) return;
+    working = true;
     const handlers = instrument(createJobHandlers({ repos, store, engine, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
-  }
+  };
+  if (options.worker) startWorker();
 
   const flushTimer = setInterval(() => {
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
@@ -115,7 +121,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, logger,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, logger, startWorker,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });

@@ -12,6 +12,7 @@ import type { DeliveryService } from "../services/deliver.js";
 import type { IngestService } from "../services/ingest.js";
 import { authenticate } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
+import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
@@ -63,5 +64,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(statsRoutes, deps);
   await app.register(assetRoutes, { ...deps, baseUrl });
   await app.register(deliveryRoutes, deps);
+  await app.register(adminRoutes, deps);
   return app;
 }

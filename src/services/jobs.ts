@@ -1,6 +1,6 @@
 import { isAppError } from "../domain/errors.js";
 import { assertTransition } from "../domain/states.js";
-import type { BlobStore } from "../ports/blob-store.js";
+import { BlobNotFoundError, type BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { JobHandlers } from "../ports/job-queue.js";
@@ -27,6 +27,8 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       const blob = await repos.blobs.get(asset.blobSha256);
       if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
       const contentType = asset.contentType ?? blob.sniffedType;
+      // Missing bytes are a storage fault to retry (and dead-letter), never a verdict on the media.
+      if (!(await store.head(blob.storageKey))) throw new BlobNotFoundError(blob.storageKey);
 
       let meta: AssetMeta = {};
       if (engine.canRender(contentType)) {

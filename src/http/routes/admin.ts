@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { AppError, InvalidParameterError, NotFoundError } from "../../domain/errors.js";
+import type { JobInfo, JobState } from "../../ports/job-queue.js";
+import type { AppDeps } from "../app.js";
+import { requirePrincipal } from "../auth.js";
+
+const STATES: readonly JobState[] = ["waiting", "active", "done", "dead"];
+
+/** Operator endpoints: job inspection and dead-letter retry. Admins only. */
+export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const requireAdmin = (request: FastifyRequest) => {
+    if (!requirePrincipal(request.caller).admin) throw new AppError("forbidden", "this needs an admin token");
+  };
+
+  app.get("/v1/admin/jobs", async (request) => {
+    requireAdmin(request);
+    const query = request.query as Record<string, string | undefined>;
+    const state = (query.state ?? "dead") as JobState;
+    if (!STATES.includes(state)) throw new InvalidParameterError("state", `state must be one of ${STATES.join(", ")}`);
+    const limit = query.limit === undefined ? 100 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidParameterError("limit", "limit must be an integer from 1 to 1000");
+    const jobs = await deps.queue.list(state, limit);
+    return { items: jobs.map(toJson) };
+  });
+
+  app.post("/v1/admin/jobs/:id/retry", async (request) => {
+    requireAdmin(request);
+    const { id } = request.params as { id: string };
+    const dead = await deps.queue.list("dead", 10_000);
+    if (!dead.some((job) => job.id === id)) throw new NotFoundError("dead job");
+    if (!(await deps.queue.retry(id))) {
+      throw new AppError("state_conflict", "the job could not be retried (an identical job is already queued)");
+    }
+    return { id, retried: true };
+  });
+}
+
+function toJson(job: JobInfo) {
+  return {
+    id: job.id, name: job.name, key: job.key, payload: job.payload, state: job.state, attempts: job.attempts,
+    maxAttempts: job.maxAttempts, lastError: job.lastError, runAt: new Date(job.runAt).toISOString(),
+    createdAt: new Date(job.createdAt).toISOString(), updatedAt: new Date(job.updatedAt).toISOString(),
+  };
+}
