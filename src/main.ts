@@ -12,7 +12,9 @@ import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createSharpEngine } from "./media/image/engine.js";
+import { createPdfProbe } from "./media/pdf/probe.js";
 import { createSniffer } from "./media/sniff.js";
+import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
@@ -75,6 +77,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort });
+  const probes = [createFfprobe(), createPdfProbe()];
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
@@ -101,7 +104,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const app = options.api
     ? await buildApp({
       publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, repos, store,
-      queue, engine, metrics: metricsRegistry, logger,
+      queue, engine, probes, metrics: metricsRegistry, logger,
     })
     : undefined;
 
@@ -109,7 +112,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const startWorker = () => {
     if (working) return;
     working = true;
-    const handlers = instrument(createJobHandlers({ repos, store, engine, clock, logger, limits }), metrics);
+    const handlers = instrument(createJobHandlers({ repos, store, engine, probes, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
   if (options.worker) startWorker();

@@ -5,6 +5,7 @@ import { AppError } from "../domain/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageEngine } from "../ports/image-engine.js";
 import type { JobQueue } from "../ports/job-queue.js";
+import type { MediaProbe } from "../ports/media-probe.js";
 import type { Repos } from "../ports/repos.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import type { AssetService } from "../services/assets.js";
@@ -29,6 +30,7 @@ export interface AppDeps {
   store: BlobStore;
   queue: JobQueue;
   engine: ImageEngine;
+  probes: readonly MediaProbe[];
   metrics: MetricsRegistry;
   logger?: PinoLogger;
 }

@@ -4,6 +4,7 @@ import { BlobNotFoundError, type BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { JobHandlers } from "../ports/job-queue.js";
+import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
 
@@ -11,6 +12,8 @@ export interface JobDeps {
   repos: Repos;
   store: BlobStore;
   engine: ImageEngine;
+  /** Describers for what the image engine does not read: audio/video, PDF. */
+  probes: readonly MediaProbe[];
   clock: Clock;
   logger: Logger;
   limits: RenderLimits;
@@ -30,12 +33,13 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       // Missing bytes are a storage fault to retry (and dead-letter), never a verdict on the media.
       if (!(await store.head(blob.storageKey))) throw new BlobNotFoundError(blob.storageKey);
 
+      const source = { path: store.localPath?.(blob.storageKey), read: () => store.read(blob.storageKey), contentType };
+      const probe = deps.probes.find((p) => p.handles(contentType));
+      // Unknown types stay with the basic facts (size, type) and still become ready.
       let meta: AssetMeta = {};
-      if (engine.canRender(contentType)) {
+      if (engine.canRender(contentType) || probe) {
         try {
-          meta = await engine.describe({
-            path: store.localPath?.(blob.storageKey), read: () => store.read(blob.storageKey), contentType,
-          }, deps.limits);
+          meta = engine.canRender(contentType) ? await engine.describe(source, deps.limits) : await probe!.describe(source);
         } catch (error) {
           // Bytes that cannot be decoded will never decode: fail the asset, do not retry.
           if (isAppError(error) && error.code === "undecodable_media") {

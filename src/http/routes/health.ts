@@ -3,6 +3,8 @@ import type { AppDeps } from "../app.js";
 
 /** Liveness, dependency readiness and Prometheus metrics. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // Installed tools do not change while the process runs: ask once.
+  let tools: Promise<unknown[]> | undefined;
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
@@ -21,7 +23,9 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
       probe("queue", async () => void (await deps.queue.depth())),
     ]);
     const ok = Object.values(checks).every((c) => c.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable", checks, engine: deps.engine.processorVersion });
+    // Media tools are optional features: reported, but they do not make the service unready.
+    tools ??= Promise.all(deps.probes.map((probe) => probe.status()));
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable", checks, engine: deps.engine.processorVersion, tools: await tools });
   });
 
   app.get("/metrics", async (_request, reply) => {

@@ -1,0 +1,96 @@
+import { spawn } from "node:child_process";
+
+export interface ToolRun {
+  /** The tool is killed (SIGKILL) after this long: a crafted file must not hang a worker. */
+  timeoutMs: number;
+  /** Output beyond this is a hostile or broken file, not metadata: the tool is killed. */
+  maxStdoutBytes: number;
+}
+
+export interface ToolResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  /** The last few KB of stderr, for logs (it may name paths: never show it to users). */
+  stderrTail: string;
+  timedOut: boolean;
+  stdoutOverflow: boolean;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+
+/**
+ * Runs a tool with an argument array, never through a shell, so nothing in a path or a
+ * file name is ever interpreted. Resolves with whatever happened once the process is gone;
+ * rejects only when it could not be started (the spawn error, e.g. ENOENT, keeps its `code`).
+ */
+export function runTool(binary: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      shell: false,
+      // Its own process group, so a kill also reaches anything the tool started.
+      detached: true,
+      windowsHide: true,
+    });
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL"); // the group is already gone, or this platform has none
+      }
+    };
+
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stdoutOverflow = false;
+    let stderr = Buffer.alloc(0);
+    let timedOut = false;
+    let settled = false;
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, run.timeoutMs);
+
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (stdoutOverflow) return;
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > run.maxStdoutBytes) {
+        stdoutOverflow = true;
+        kill();
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > STDERR_TAIL_BYTES) stderr = stderr.subarray(stderr.length - STDERR_TAIL_BYTES);
+    });
+
+    child.once("error", (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    });
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        exitCode, signal, stdout: Buffer.concat(stdout), stderrTail: stderr.toString("utf8").trim(), timedOut, stdoutOverflow,
+      });
+    };
+    // Normally wait for "close" (all output read). Once we have killed the tool, its exit is
+    // enough: a grandchild still holding the pipes open must not keep the caller waiting.
+    child.once("close", finish);
+    child.once("exit", (exitCode, signal) => {
+      if (timedOut || stdoutOverflow) {
+        finish(exitCode, signal);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+    });
+  });
+}
