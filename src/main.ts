@@ -13,12 +13,13 @@ import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
+import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
-import type { JobHandlers, JobName, JobQueue } from "./ports/job-queue.js";
+import type { JobContext, JobHandlers, JobName, JobQueue } from "./ports/job-queue.js";
 import type { Locks, SingleFlight } from "./ports/locks.js";
 import type { Metrics } from "./ports/metrics.js";
 import type { Repos } from "./ports/repos.js";
@@ -29,6 +30,7 @@ import { createDeliveryService, type DeliveryService } from "./services/deliver.
 import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
+import { createSimilarService } from "./services/similar.js";
 import { createFsStore } from "./storage/fs/fs-store.js";
 import { partSizeFor } from "./storage/s3/limits.js";
 import { createS3Store } from "./storage/s3/s3-store.js";
@@ -78,6 +80,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort });
   const probes = [createFfprobe(), createPdfProbe()];
+  const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
@@ -85,12 +88,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const assets = createAssetService({ repos, store, locks, clock, logger });
   const ingest = createIngestService({
     store, repos, locks, queue, sniffer: createSniffer(), policy: new TypePolicy(config.allowedTypes), clock, metrics,
-    logger, maxUploadBytes: config.maxUploadBytes,
+    logger, maxUploadBytes: config.maxUploadBytes, scanning: scanner !== undefined,
   });
   const delivery = createDeliveryService({
     assets, repos, store, engine, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
-    metrics, clock, logger, limits, autoAvif: config.autoAvif,
+    metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
   });
+  const similar = createSimilarService({ assets, repos });
 
   metricsRegistry.onCollect(async () => {
     const depth = await queue.depth();
@@ -103,8 +107,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, repos, store,
-      queue, engine, probes, metrics: metricsRegistry, logger,
+      publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
+      store, queue, engine, probes, metrics: metricsRegistry, logger,
     })
     : undefined;
 
@@ -112,7 +116,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const startWorker = () => {
     if (working) return;
     working = true;
-    const handlers = instrument(createJobHandlers({ repos, store, engine, probes, clock, logger, limits }), metrics);
+    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, engine, probes, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
   if (options.worker) startWorker();
@@ -201,9 +205,10 @@ function createCoordination(config: Config, database: DatabaseHandle, logger: Pi
 
 /** Reports each job's outcome and duration to the metrics. */
 function instrument(handlers: JobHandlers, metrics: Metrics): JobHandlers {
-  const wrapped = {} as Record<JobName, JobHandlers[JobName]>;
+  type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<void>;
+  const wrapped: Record<string, AnyHandler> = {};
   for (const name of Object.keys(handlers) as JobName[]) {
-    const handler = handlers[name];
+    const handler = handlers[name] as AnyHandler;
     wrapped[name] = async (payload, ctx) => {
       const started = performance.now();
       try {
@@ -215,7 +220,7 @@ function instrument(handlers: JobHandlers, metrics: Metrics): JobHandlers {
       }
     };
   }
-  return wrapped as JobHandlers;
+  return wrapped as unknown as JobHandlers;
 }
 
 /**

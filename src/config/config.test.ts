@@ -28,7 +28,7 @@ describe("configuration", () => {
     ["ASSETD_PORT", "80a"], ["ASSETD_PORT", "70000"], ["ASSETD_MAX_UPLOAD_BYTES", "lots"], ["ASSETD_LOG_LEVEL", "loud"],
     ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
     ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"], ["ASSETD_REDIS_URL", "localhost:6379"],
-    ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"],
+    ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"], ["ASSETD_CLAMD", "clamd"],
   ])("refuses a bad %s naming it", (name, value) => {
     try {
       loadConfig({ [name]: value }, "/x");

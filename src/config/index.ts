@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
+import { parseClamdAddress } from "../media/scan/address.js";
 import { parseS3Url } from "../storage/s3/s3-url.js";
 
 /**
@@ -18,6 +19,7 @@ export interface Config {
   storageUrl: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  clamd: string | undefined;
   publicUrl: string | undefined;
   jwtSecret: string | undefined;
   maxUploadBytes: number;
@@ -62,6 +64,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     storageUrl: storageUrl(read("ASSETD_STORAGE"), dataDir),
     redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
     redisPrefix: pattern(read, "ASSETD_REDIS_PREFIX", /^[A-Za-z0-9_.-]{1,64}$/, "assetd"),
+    clamd: clamdAddress(read("ASSETD_CLAMD")),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
@@ -160,6 +163,16 @@ function databaseUrl(text: string | undefined, dataDir: string): string {
     return `sqlite:${isAbsolute(path) ? path : resolve(dataDir, path)}`;
   }
   throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
+}
+
+function clamdAddress(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    parseClamdAddress(text);
+  } catch (error) {
+    throw new ConfigError("ASSETD_CLAMD", (error as Error).message);
+  }
+  return text;
 }
 
 function redisUrl(text: string | undefined): string | undefined {

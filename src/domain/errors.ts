@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   type_mismatch: 415,
   transform_unsupported: 415,
   range_not_satisfiable: 416,
+  quarantined: 451,
   checksum_mismatch: 422,
   undecodable_media: 422,
   pixel_limit_exceeded: 422,

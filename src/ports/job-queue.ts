@@ -5,11 +5,14 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["extract-metadata"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
-  "extract-metadata": { assetId: string };
+  /** Virus scan of a verified asset's bytes (only when a scanner is configured). */
+  scan: { assetId: string };
+  /** `scanned`: the bytes passed the virus scan first. */
+  "extract-metadata": { assetId: string; scanned?: boolean };
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

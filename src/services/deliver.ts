@@ -28,6 +28,8 @@ export interface DeliveryDeps {
   logger: Logger;
   limits: RenderLimits;
   autoAvif: boolean;
+  /** With a virus scanner configured only scanned content (ready, or failed after the scan) is served. */
+  scanning: boolean;
 }
 
 export interface OriginalResult {
@@ -62,6 +64,12 @@ export function createDeliveryService(deps: DeliveryDeps) {
 
   async function servable(caller: Caller, id: string): Promise<AssetRow & { blobSha256: string }> {
     const asset = await assets.find(caller, id);
+    if (asset.status === "quarantined") {
+      throw new AppError("quarantined", "the virus scanner flagged this file; it is not served", { status: asset.status });
+    }
+    if (deps.scanning && asset.status === "verified") {
+      throw new AppError("state_conflict", "the file is waiting for its virus scan", { status: asset.status });
+    }
     if (asset.status === "failed" && asset.blobSha256) return asset as AssetRow & { blobSha256: string };
     if (!isServable(asset.status) || !asset.blobSha256) {
       throw new AppError("state_conflict", `the asset is ${asset.status}, not servable`, { status: asset.status });

@@ -25,6 +25,8 @@ export interface IngestDeps {
   metrics: Metrics;
   logger: Logger;
   maxUploadBytes: number;
+  /** A virus scanner is configured: new content is scanned before anything else. */
+  scanning: boolean;
 }
 
 export interface IngestInput {
@@ -128,7 +130,8 @@ export function createIngestService(deps: IngestDeps) {
 
     metrics.ingested(measured.bytes, !result.blobCreated);
     logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
-    await queue.enqueue("extract-metadata", { assetId: id }, { key: id });
+    if (deps.scanning) await queue.enqueue("scan", { assetId: id }, { key: id });
+    else await queue.enqueue("extract-metadata", { assetId: id }, { key: id });
     return result.asset;
   }
 

@@ -3,7 +3,8 @@ import { assertTransition } from "../domain/states.js";
 import { BlobNotFoundError, type BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
-import type { JobHandlers } from "../ports/job-queue.js";
+import type { JobHandlers, JobQueue } from "../ports/job-queue.js";
+import type { Scanner } from "../ports/scanner.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
@@ -11,6 +12,9 @@ import type { AssetMeta, Repos } from "../ports/repos.js";
 export interface JobDeps {
   repos: Repos;
   store: BlobStore;
+  queue: JobQueue;
+  /** Configured virus scanner, if any. */
+  scanner: Scanner | undefined;
   engine: ImageEngine;
   /** Describers for what the image engine does not read: audio/video, PDF. */
   probes: readonly MediaProbe[];
@@ -24,7 +28,34 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
   const { repos, store, engine, clock, logger } = deps;
 
   return {
-    async "extract-metadata"({ assetId }) {
+    /**
+     * verified -> quarantined when the scanner finds something, else hand over to
+     * extract-metadata. A scanner that cannot be reached makes the job fail, so it is
+     * retried and finally dead-lettered while the asset waits, unserved, in `verified`.
+     */
+    async scan({ assetId }, ctx) {
+      const asset = await repos.assets.get(assetId);
+      if (!asset || asset.status !== "verified" || !asset.blobSha256) return;
+      if (!deps.scanner) {
+        await deps.queue.enqueue("extract-metadata", { assetId }, { key: assetId });
+        return;
+      }
+      const blob = await repos.blobs.get(asset.blobSha256);
+      if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
+      const verdict = await deps.scanner.scan(await store.get(blob.storageKey), ctx.signal);
+      if (verdict.clean) {
+        await deps.queue.enqueue("extract-metadata", { assetId, scanned: true }, { key: assetId });
+        return;
+      }
+      assertTransition("verified", "quarantined", assetId);
+      await repos.assets.transition(assetId, {
+        from: "verified", to: "quarantined", reason: `virus scan: ${verdict.signature}`, at: clock.now(),
+        failure: { code: "infected", message: `the virus scanner found ${verdict.signature}` },
+      });
+      logger.warn({ assetId, sha256: blob.sha256, signature: verdict.signature }, "asset quarantined");
+    },
+
+    async "extract-metadata"({ assetId, scanned }) {
       const asset = await repos.assets.get(assetId);
       if (!asset || asset.status !== "verified" || !asset.blobSha256) return;
       const blob = await repos.blobs.get(asset.blobSha256);
@@ -54,9 +85,11 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
           throw error;
         }
       }
+      if (scanned) meta = { ...meta, scan: "clean" };
       assertTransition("verified", "ready", assetId);
       await repos.assets.transition(assetId, {
-        from: "verified", to: "ready", reason: "metadata extracted", at: clock.now(), meta,
+        from: "verified", to: "ready", reason: scanned ? "virus scan clean; metadata extracted" : "metadata extracted",
+        at: clock.now(), meta,
       });
     },
   };
