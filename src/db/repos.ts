@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Clock } from "../ports/clock.js";
 import type { Repos } from "../ports/repos.js";
-import type { DialectName } from "./dialect/index.js";
+import { sqlDialect, type DialectName } from "./dialect/index.js";
 import { createAssetRepo } from "./repos/assets.js";
 import { createBlobRepo } from "./repos/blobs.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
@@ -14,13 +14,14 @@ import type { Database } from "./schema.js";
  * that writes more than one row runs in one transaction; on SQLite those take the write
  * lock up front (dialect/sqlite-transactions.ts).
  *
- * The queries are portable, so `_dialect` is not consulted today; it and `_clock` are
- * accepted so every database adapter is built the same way. Each write carries its own
- * `at` from the service, which keeps event times and row times equal.
+ * The queries are portable but for what the dialect module provides (the similarity
+ * search's Hamming distance). `_clock` is accepted so every database adapter is built the
+ * same way; each write carries its own `at` from the service, which keeps event times and
+ * row times equal.
  */
-export function createRepos(db: Kysely<Database>, _dialect: DialectName, _clock?: Clock): Repos {
+export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?: Clock): Repos {
   return {
-    assets: createAssetRepo(db),
+    assets: createAssetRepo(db, sqlDialect(dialect)),
     blobs: createBlobRepo(db),
     variants: createVariantRepo(db),
     recordIngest: (record) => recordIngest(db, record),

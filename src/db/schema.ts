@@ -45,6 +45,12 @@ export interface AssetTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /**
+   * `meta.phash` as a signed 64-bit integer (migration 002), written as a BigInt. Both
+   * drivers read int8 back as a JS number, which drops low bits: compare it in SQL
+   * (dialect `hammingDistance`) and take the value from `meta`.
+   */
+  phash: ColumnType<number | null, bigint | null | undefined, bigint | null>;
 }
 
 export interface AssetTagTable {

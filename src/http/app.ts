@@ -11,12 +11,14 @@ import type { MetricsRegistry } from "../observability/metrics.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { IngestService } from "../services/ingest.js";
+import type { SimilarService } from "../services/similar.js";
 import { authenticate } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
+import { similarRoutes } from "./routes/similar.js";
 import { statsRoutes } from "./routes/stats.js";
 
 export interface AppDeps {
@@ -26,6 +28,7 @@ export interface AppDeps {
   ingest: IngestService;
   assets: AssetService;
   delivery: DeliveryService;
+  similar: SimilarService;
   repos: Repos;
   store: BlobStore;
   queue: JobQueue;
@@ -65,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(statsRoutes, deps);
   await app.register(assetRoutes, { ...deps, baseUrl });
+  await app.register(similarRoutes, { ...deps, baseUrl });
   await app.register(deliveryRoutes, deps);
   await app.register(adminRoutes, deps);
   return app;

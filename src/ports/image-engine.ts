@@ -37,7 +37,9 @@ export interface ImageEngine {
   /**
    * Facts for the manifest: width/height as displayed, format, orientation, alpha,
    * animation, colour space, ICC description, EXIF subset. Decodes (a small thumbnail)
-   * to prove the image is readable unless it exceeds `maxInputPixels`.
+   * to prove the image is readable unless it exceeds `maxInputPixels`, and from that
+   * thumbnail adds `blurhash`, `dominantColor` (`#rrggbb`) and `phash` (64-bit
+   * perceptual hash, 16 hex digits: domain/phash.ts).
    */
   describe(source: ImageSource, limits: RenderLimits): Promise<AssetMeta>;
 }

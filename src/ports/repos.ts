@@ -119,6 +119,12 @@ export interface AssetPatch {
   at: number;
 }
 
+/** A near-duplicate: another asset and how many of the 64 perceptual-hash bits differ. */
+export interface SimilarAsset {
+  asset: AssetRow;
+  distance: number;
+}
+
 export interface Stats {
   byStatus: Record<string, number>;
   byKind: Record<string, number>;
@@ -138,6 +144,13 @@ export interface AssetRepo {
    */
   transition(id: string, input: TransitionInput): Promise<AssetRow | undefined>;
   patch(id: string, patch: AssetPatch): Promise<AssetRow | undefined>;
+  /**
+   * Near-duplicates of asset `id` by perceptual hash (`meta.phash`, stored when a
+   * transition sets meta): `ready` assets other than `id`, visible per `visibility` as in
+   * `list`, whose hash differs from its hash in at most `maxDistance` bits; closest first,
+   * then newest. Computed in the database. Empty when `id` is unknown or has no hash.
+   */
+  similar(id: string, maxDistance: number, visibility: Visibility, limit: number): Promise<SimilarAsset[]>;
 }
 
 export interface BlobRepo {

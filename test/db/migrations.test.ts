@@ -5,6 +5,9 @@ import { createTestDatabase, dialectTargets, type TestDatabase } from "./databas
 
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
+/** Every migration, in order. */
+const ALL = ["001_initial", "002_phash"];
+
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
   const fresh = async (dialect: "sqlite" | "postgres") => {
@@ -18,7 +21,7 @@ describe("migrations", () => {
 
   it("creates the schema on SQLite, then finds nothing to do", async () => {
     const database = await fresh("sqlite");
-    expect(await migrate(database.handle.db)).toEqual({ applied: ["001_initial"] });
+    expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
     expect(tables).toEqual(["asset", "asset_event", "asset_tag", "blob", "job", "variant"]);
@@ -29,14 +32,14 @@ describe("migrations", () => {
       const database = await fresh("postgres");
       const handles = [database.handle, await database.open(), await database.open()];
       const reports = await Promise.all(handles.map((h) => migrate(h.db)));
-      expect(reports.flatMap((r) => r.applied)).toEqual(["001_initial"]);
+      expect(reports.flatMap((r) => r.applied)).toEqual(ALL);
     });
 
     it("keeps schemas of one database apart (Kysely's bookkeeping tables included)", async () => {
       const [a, b, c] = await Promise.all([fresh("postgres"), fresh("postgres"), fresh("postgres")]);
       await migrate(a.handle.db);
       const reports = await Promise.all([migrate(b.handle.db), migrate(c.handle.db)]);
-      expect(reports).toEqual([{ applied: ["001_initial"] }, { applied: ["001_initial"] }]);
+      expect(reports).toEqual([{ applied: ALL }, { applied: ALL }]);
       for (const database of [a, b, c]) {
         await database.handle.db.insertInto("job").values({
           id: "j", name: "extract-metadata", key: null, payload: "{}", state: "waiting", attempts: 0, max_attempts: 1,

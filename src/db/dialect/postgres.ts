@@ -45,6 +45,10 @@ export const postgresDialect: SqlDialect = {
 
   skipLocked: (query) => query.forUpdate().skipLocked(),
 
+  // `#` is bigint XOR; bit_count() takes bit strings and bytea (PostgreSQL 14+), not
+  // integers, and int8send gives the 8 bytes of the result.
+  hammingDistance: (a, b) => sql<number>`bit_count(int8send(${a} # ${b}))`,
+
   async migrationSchema(db) {
     // The schema our tables go to: the first existing one on the search_path.
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
+import { sql } from "kysely";
+import { registerSqliteFunctions } from "./sqlite-functions.js";
 import { ImmediateSqliteDialect } from "./sqlite-transactions.js";
 import { errorCode, type SqlDialect } from "./types.js";
 
@@ -24,6 +26,7 @@ export const sqliteDialect: SqlDialect = {
         // power loss can drop the last transactions, never corrupt the file.
         db.pragma("synchronous = NORMAL");
         db.pragma("foreign_keys = ON");
+        registerSqliteFunctions(db);
         return db;
       },
     });
@@ -32,6 +35,9 @@ export const sqliteDialect: SqlDialect = {
   autoIncrementId: { type: "integer", build: (col) => col.primaryKey().autoIncrement() },
 
   skipLocked: (query) => query,
+
+  // A function of ours on every connection (sqlite-functions.ts).
+  hammingDistance: (a, b) => sql<number>`hamming64(${a}, ${b})`,
 
   migrationSchema: async () => undefined,
 

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Dialect, Kysely, SelectQueryBuilder } from "kysely";
+import type { ColumnDefinitionBuilder, CreateTableBuilder, Dialect, Expression, Kysely, RawBuilder, SelectQueryBuilder } from "kysely";
 import type { Database } from "../schema.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -41,6 +41,12 @@ export interface SqlDialect {
    * write statement holds the database's single write lock from start to end.
    */
   skipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * The number of bits that differ between two signed 64-bit integers (perceptual hashes,
+   * domain/phash.ts); NULL when either is NULL. Neither database has it under one name:
+   * PostgreSQL XORs and counts bits of the bytes, SQLite calls our function.
+   */
+  hammingDistance(a: Expression<unknown>, b: Expression<unknown>): RawBuilder<number>;
   /**
    * Where Kysely's migration bookkeeping tables live. Must be explicit on PostgreSQL: left
    * unset, Kysely's Migrator looks for its tables in every schema of the database and, if

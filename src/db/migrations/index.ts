@@ -3,6 +3,7 @@ import { detectDialect, sqlDialect, type DialectName } from "../dialect/index.js
 import type { SqlDialect } from "../dialect/types.js";
 import type { Database } from "../schema.js";
 import { initial } from "./001-initial.js";
+import { phash } from "./002-phash.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -11,6 +12,7 @@ import { initial } from "./001-initial.js";
 function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     "001_initial": initial(dialect),
+    "002_phash": phash,
   };
 }
 

@@ -1,11 +1,13 @@
-import type { Kysely, Updateable } from "kysely";
-import type { AssetRepo } from "../../ports/repos.js";
+import { sql, type Kysely, type Updateable } from "kysely";
+import { isPhash, phashToInt64 } from "../../domain/phash.js";
+import type { AssetMeta, AssetRepo } from "../../ports/repos.js";
+import type { SqlDialect } from "../dialect/types.js";
 import { toAssetRow, toEvent, toIntBool } from "../rows.js";
 import type { AssetTable, Database } from "../schema.js";
 import { assetWhere } from "./asset-filter.js";
 import { loadTags, loadTagsOf, writeTags } from "./tags.js";
 
-export function createAssetRepo(db: Kysely<Database>): AssetRepo {
+export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): AssetRepo {
   return {
     async get(id) {
       const row = await db.selectFrom("asset").selectAll().where("id", "=", id).executeTakeFirst();
@@ -33,7 +35,10 @@ export function createAssetRepo(db: Kysely<Database>): AssetRepo {
           changes.failure_code = input.failure?.code ?? null;
           changes.failure_message = input.failure?.message ?? null;
         }
-        if (input.meta !== undefined) changes.meta = JSON.stringify(input.meta);
+        if (input.meta !== undefined) {
+          changes.meta = JSON.stringify(input.meta);
+          changes.phash = phashColumn(input.meta);
+        }
         if (input.to === "deleted") changes.deleted_at = input.at;
         // Compare-and-set: the status in the WHERE clause is what makes a lost race visible.
         const row = await trx
@@ -63,5 +68,31 @@ export function createAssetRepo(db: Kysely<Database>): AssetRepo {
         return toAssetRow(row, await loadTagsOf(trx, id));
       });
     },
+
+    async similar(id, maxDistance, visibility, limit) {
+      // The source's hash stays in the database (a scalar subquery, evaluated once): read
+      // into JS it would come back as a lossy double.
+      const sourceHash = db.selectFrom("asset as source").select("source.phash").where("source.id", "=", id);
+      const distance = dialect.hammingDistance(sql.ref("asset.phash"), sourceHash);
+      const rows = await db
+        .selectFrom("asset")
+        .selectAll("asset")
+        .select(distance.as("distance"))
+        .where(assetWhere({ status: "ready" }, visibility))
+        .where("asset.id", "<>", id)
+        .where("asset.phash", "is not", null)
+        .where(distance, "<=", Math.trunc(maxDistance))
+        .orderBy("distance")
+        .orderBy("asset.id", "desc")
+        .limit(Math.max(0, Math.trunc(limit)))
+        .execute();
+      const tags = await loadTags(db, rows.map((r) => r.id));
+      return rows.map(({ distance: bits, ...row }) => ({ asset: toAssetRow(row, tags.get(row.id) ?? {}), distance: Number(bits) }));
+    },
   };
+}
+
+/** The column mirrors `meta.phash`: replaced meta without a hash clears it. */
+function phashColumn(meta: AssetMeta): bigint | null {
+  return isPhash(meta.phash) ? phashToInt64(meta.phash) : null;
 }

@@ -2,14 +2,19 @@ import sharp from "sharp";
 import type { AssetMeta } from "../../ports/repos.js";
 import type { ImageSource, RenderLimits } from "../../ports/image-engine.js";
 import { readExif } from "./exif.js";
+import { fingerprint, type RgbaThumbnail } from "./fingerprint.js";
 import { readHeader, type ImageHeader } from "./header.js";
 import { parseIcc } from "./icc.js";
 import { mapMediaErrors } from "./media-error.js";
 import { pixelGuard } from "./plan.js";
 import { asSvgSafeInput, openSource, type EngineInput } from "./source-input.js";
 
-/** Side of the proof-of-decode thumbnail: small enough to be cheap, but every row is read. */
-const PROOF_SIDE = 32;
+/**
+ * Side of the proof-of-decode thumbnail: small enough to be cheap (JPEG shrinks on load),
+ * but every row is read; and big enough for the fingerprints (blurhash, dominant colour,
+ * perceptual hash), which are computed from it rather than from a second decode.
+ */
+const THUMB_SIDE = 64;
 
 const BIT_DEPTH: Readonly<Record<string, number>> = {
   uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, double: 64, complex: 64, dpcomplex: 128,
@@ -18,7 +23,8 @@ const BIT_DEPTH: Readonly<Record<string, number>> = {
 /**
  * Manifest facts from the header. Unless the image is over the pixel limit (then it is
  * reported as such and never decoded), a thumbnail is rendered to prove the pixels decode:
- * a truncated JPEG has a perfect header and must still fail here, at ingest.
+ * a truncated JPEG has a perfect header and must still fail here, at ingest. The same
+ * thumbnail gives the pixel fingerprints (fingerprint.ts).
  */
 export async function describeImage(source: ImageSource, limits: RenderLimits): Promise<AssetMeta> {
   const opened = await openSource(source);
@@ -26,8 +32,8 @@ export async function describeImage(source: ImageSource, limits: RenderLimits): 
   const input = await asSvgSafeInput(opened, header.format, source);
   const facts = await headerFacts(header);
   if (header.width * header.height > limits.maxInputPixels) return { ...facts, overPixelLimit: true };
-  await proveDecodes(input, header, limits);
-  return facts;
+  const thumb = await decodeThumbnail(input, header, limits);
+  return { ...facts, ...fingerprint(thumb) };
 }
 
 async function headerFacts(h: ImageHeader): Promise<AssetMeta> {
@@ -51,13 +57,29 @@ async function headerFacts(h: ImageHeader): Promise<AssetMeta> {
   };
 }
 
-/** Decodes every frame of an animation (a later frame can be the broken one) within the limit. */
-async function proveDecodes(input: EngineInput, h: ImageHeader, limits: RenderLimits): Promise<void> {
+/**
+ * Decodes every frame of an animation (a later frame can be the broken one) within the
+ * limit, upright, as 8-bit sRGB RGBA (CMYK, grey, 16-bit and palette sources alike), and
+ * returns the first frame.
+ */
+async function decodeThumbnail(input: EngineInput, h: ImageHeader, limits: RenderLimits): Promise<RgbaThumbnail> {
   const allFrames = h.pages > 1 && (h.format === "gif" || h.format === "webp") &&
     h.pages * h.width * h.height <= limits.maxInputPixels;
-  await mapMediaErrors(() => sharp(input, {
-    failOn: "error",
-    limitInputPixels: pixelGuard(limits.maxInputPixels * (allFrames ? h.pages : 1)),
-    ...(allFrames ? { animated: true } : {}),
-  }).resize(PROOF_SIDE, PROOF_SIDE, { fit: "inside" }).raw().toBuffer());
+  const { data, info } = await mapMediaErrors(() => {
+    const image = sharp(input, {
+      failOn: "error",
+      limitInputPixels: pixelGuard(limits.maxInputPixels * (allFrames ? h.pages : 1)),
+      ...(allFrames ? { animated: true } : {}),
+    });
+    // Orientation only when there is one: libvips rotates by copying the pixels.
+    return (h.orientation > 1 ? image.autoOrient() : image)
+      .resize(THUMB_SIDE, THUMB_SIDE, { fit: "inside" })
+      .toColourspace("srgb")
+      .ensureAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+  });
+  // An animation comes back as its frames stacked top to bottom.
+  const height = info.pageHeight ?? info.height;
+  return { data: data.subarray(0, info.width * height * 4), width: info.width, height };
 }
