@@ -12,7 +12,7 @@ export interface JobPayloads {
   /** Virus scan of a verified asset's bytes (only when a scanner is configured). */
   scan: { assetId: string };
   /** `scanned`: the bytes passed the virus scan first. */
-  "extract-metadata": { assetId: string; scanned?: boolean };
+  "extract-metadata": { assetId: string; scanned?: boolean; reprocess?: boolean };
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

@@ -145,6 +145,11 @@ export interface AssetRepo {
   transition(id: string, input: TransitionInput): Promise<AssetRow | undefined>;
   patch(id: string, patch: AssetPatch): Promise<AssetRow | undefined>;
   /**
+   * Replaces the extracted facts without a state change (re-extraction, scan notes);
+   * applies only while the asset is in `status`. Undefined otherwise.
+   */
+  replaceMeta(id: string, status: AssetStatus, meta: AssetMeta, at: number): Promise<AssetRow | undefined>;
+  /**
    * Near-duplicates of asset `id` by perceptual hash (`meta.phash`, stored when a
    * transition sets meta): `ready` assets other than `id`, visible per `visibility` as in
    * `list`, whose hash differs from its hash in at most `maxDistance` bits; closest first,

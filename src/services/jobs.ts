@@ -42,7 +42,17 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       }
       const blob = await repos.blobs.get(asset.blobSha256);
       if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
-      const verdict = await deps.scanner.scan(await store.get(blob.storageKey), ctx.signal);
+      let verdict;
+      try {
+        verdict = await deps.scanner.scan(await store.get(blob.storageKey), ctx.signal);
+      } catch (error) {
+        // Flag the asset so its manifest says why it is still waiting; the job is retried
+        // and, after the last attempt, dead-lettered.
+        await repos.assets.replaceMeta(assetId, "verified", {
+          ...(asset.meta ?? {}), scan: "unavailable", scanAttempts: ctx.attempt,
+        }, clock.now());
+        throw error;
+      }
       if (verdict.clean) {
         await deps.queue.enqueue("extract-metadata", { assetId, scanned: true }, { key: assetId });
         return;
@@ -55,9 +65,10 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       logger.warn({ assetId, sha256: blob.sha256, signature: verdict.signature }, "asset quarantined");
     },
 
-    async "extract-metadata"({ assetId, scanned }) {
+    async "extract-metadata"({ assetId, scanned, reprocess }) {
       const asset = await repos.assets.get(assetId);
-      if (!asset || asset.status !== "verified" || !asset.blobSha256) return;
+      const expected = reprocess ? "ready" : "verified";
+      if (!asset || asset.status !== expected || !asset.blobSha256) return;
       const blob = await repos.blobs.get(asset.blobSha256);
       if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
       const contentType = asset.contentType ?? blob.sniffedType;
@@ -74,9 +85,9 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
         } catch (error) {
           // Bytes that cannot be decoded will never decode: fail the asset, do not retry.
           if (isAppError(error) && error.code === "undecodable_media") {
-            assertTransition("verified", "failed", assetId);
+            assertTransition(asset.status, "failed", assetId);
             await repos.assets.transition(assetId, {
-              from: "verified", to: "failed", reason: "metadata extraction: undecodable media", at: clock.now(),
+              from: asset.status, to: "failed", reason: "metadata extraction: undecodable media", at: clock.now(),
               failure: { code: error.code, message: error.message },
             });
             logger.info({ assetId, reason: error.message }, "asset failed: undecodable media");
@@ -86,6 +97,12 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
         }
       }
       if (scanned) meta = { ...meta, scan: "clean" };
+      if (reprocess) {
+        // Re-extraction (e.g. after an upgrade): new facts, same state, scan verdict kept.
+        const scan = asset.meta?.scan;
+        await repos.assets.replaceMeta(assetId, "ready", scan === undefined ? meta : { ...meta, scan }, clock.now());
+        return;
+      }
       assertTransition("verified", "ready", assetId);
       await repos.assets.transition(assetId, {
         from: "verified", to: "ready", reason: scanned ? "virus scan clean; metadata extracted" : "metadata extracted",

@@ -88,6 +88,7 @@ describe("an unreachable virus scanner", () => {
     expect(dead[0]).toMatchObject({ name: "scan", payload: { assetId: res.body.id } });
     const manifest = await json(await fetch(`${app.url}/v1/assets/${res.body.id}`, { headers: bearer(owner) }));
     expect(manifest.status).toBe("verified");
+    expect(manifest.meta).toMatchObject({ scan: "unavailable", scanAttempts: 2 });
     expect((await fetch(`${app.url}/a/${res.body.id}`, { headers: bearer(owner) })).status).toBe(409);
   });
 });

@@ -57,6 +57,17 @@ export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): Asse
       });
     },
 
+    async replaceMeta(id, status, meta, at) {
+      const row = await db
+        .updateTable("asset")
+        .set({ meta: JSON.stringify(meta), phash: phashColumn(meta), updated_at: at })
+        .where("id", "=", id)
+        .where("status", "=", status)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toAssetRow(row, await loadTagsOf(db, id)) : undefined;
+    },
+
     async patch(id, patch) {
       return db.transaction().execute(async (trx) => {
         const changes: Updateable<AssetTable> = { updated_at: patch.at };

@@ -1,10 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError, InvalidParameterError, NotFoundError } from "../../domain/errors.js";
+import { z } from "zod";
+import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
 import type { JobInfo, JobState } from "../../ports/job-queue.js";
 import type { AppDeps } from "../app.js";
 import { requirePrincipal } from "../auth.js";
 
 const STATES: readonly JobState[] = ["waiting", "active", "done", "dead"];
+
+const reprocessSchema = z.object({
+  assetId: z.string().min(1).optional(),
+  type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
+}).strict();
 
 /** Operator endpoints: job inspection and dead-letter retry. Admins only. */
 export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -21,6 +28,40 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidParameterError("limit", "limit must be an integer from 1 to 1000");
     const jobs = await deps.queue.list(state, limit);
     return { items: jobs.map(toJson) };
+  });
+
+  /**
+   * Re-runs metadata extraction for ready assets (one, or all of a type, or all), e.g.
+   * after an upgrade added new facts. Idempotent: an asset already queued is not queued twice.
+   */
+  app.post("/v1/admin/reprocess", async (request) => {
+    requireAdmin(request);
+    const parsed = reprocessSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
+    }
+    const { assetId, type } = parsed.data;
+    let queued = 0;
+    const enqueue = async (id: string) => {
+      await deps.queue.enqueue("extract-metadata", { assetId: id, reprocess: true }, { key: `reprocess:${id}` });
+      queued++;
+    };
+    if (assetId) {
+      const asset = await deps.repos.assets.get(assetId);
+      if (!asset || asset.status === "deleted") throw new NotFoundError();
+      if (asset.status !== "ready") throw new AppError("state_conflict", `only ready assets are reprocessed; this one is ${asset.status}`);
+      await enqueue(assetId);
+      return { queued };
+    }
+    let beforeId: string | undefined;
+    for (;;) {
+      const page = await deps.repos.assets.list({ status: "ready", ...(type ? { kind: type } : {}) }, { kind: "all" }, { limit: 500, beforeId });
+      for (const asset of page) await enqueue(asset.id);
+      if (page.length < 500) break;
+      beforeId = page[page.length - 1]!.id;
+    }
+    return { queued };
   });
 
   app.post("/v1/admin/jobs/:id/retry", async (request) => {
