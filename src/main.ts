@@ -12,6 +12,7 @@ import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createSharpEngine } from "./media/image/engine.js";
+import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
@@ -79,7 +80,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort });
-  const probes = [createFfprobe(), createPdfProbe()];
+  const probes = [createFfprobe(), createPdfProbe(), createHeifProbe()];
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;

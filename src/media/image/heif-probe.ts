@@ -1,0 +1,42 @@
+import sharp, { type Metadata } from "sharp";
+import { AppError } from "../../domain/errors.js";
+import type { MediaProbe, ProbeSource } from "../../ports/media-probe.js";
+import { configureSharp } from "./configure-sharp.js";
+import { readExif } from "./exif.js";
+
+/**
+ * HEIC/HEIF facts from the container header. sharp's prebuilt libvips parses HEIF boxes
+ * but cannot decode HEVC pixels here, so this describes without decoding (dimensions,
+ * orientation, EXIF) and transforms of HEIC answer 415.
+ */
+export function createHeifProbe(): MediaProbe {
+  configureSharp();
+  return {
+    handles: (contentType) => contentType === "image/heic" || contentType === "image/heif" || contentType === "image/avif-sequence",
+    async describe(source: ProbeSource) {
+      let metadata: Metadata;
+      try {
+        metadata = await sharp(source.path ?? (await source.read())).metadata();
+      } catch (error) {
+        throw new AppError("undecodable_media", "the image could not be read", {}, { cause: error });
+      }
+      if (!metadata.width || !metadata.height) throw new AppError("undecodable_media", "the image header has no dimensions");
+      const orientation = metadata.orientation ?? 1;
+      const turned = orientation >= 5 && orientation <= 8;
+      const exif = await readExif(metadata.exif);
+      return {
+        width: turned ? metadata.height : metadata.width,
+        height: turned ? metadata.width : metadata.height,
+        format: "heif",
+        orientation,
+        hasAlpha: metadata.hasAlpha ?? false,
+        ...(metadata.pages && metadata.pages > 1 ? { frames: metadata.pages } : {}),
+        ...(exif ? { exif } : {}),
+        decoded: false,
+      };
+    },
+    async status() {
+      return { available: true, version: `libvips ${sharp.versions.vips} (HEIF header only)` };
+    },
+  };
+}
