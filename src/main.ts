@@ -94,6 +94,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const delivery = createDeliveryService({
     assets, repos, store, engine, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
+    memoryCacheBytes: config.variantMemoryBytes,
   });
   const similar = createSimilarService({ assets, repos });
 

@@ -28,6 +28,7 @@ export interface Config {
   maxOutputPixels: number;
   maxTransforms: number;
   transformQueue: number;
+  variantMemoryBytes: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -73,6 +74,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores, 1, 256),
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
+    variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
@@ -99,14 +101,14 @@ const UNITS: Readonly<Record<string, number>> = {
 };
 
 /** `1048576`, `100MB`, `5GiB`. */
-function bytes(read: Read, name: string, fallback: number): number {
+function bytes(read: Read, name: string, fallback: number, min = 1): number {
   const text = read(name);
   if (text === undefined) return fallback;
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || unit === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
   const value = Math.floor(Number(match[1]) * unit);
-  if (value < 1 || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
+  if (value < min || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
   return value;
 }
 

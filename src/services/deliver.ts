@@ -12,8 +12,9 @@ import type { ImageEngine, ImageSource, RenderLimits } from "../ports/image-engi
 import type { SingleFlight } from "../ports/locks.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/metrics.js";
-import type { AssetRow, Repos, VariantRow } from "../ports/repos.js";
+import type { AssetRow, Repos } from "../ports/repos.js";
 import type { AssetService } from "./assets.js";
+import { ByteCache } from "./byte-cache.js";
 import type { Limiter } from "./limiter.js";
 
 export interface DeliveryDeps {
@@ -28,6 +29,8 @@ export interface DeliveryDeps {
   logger: Logger;
   limits: RenderLimits;
   autoAvif: boolean;
+  /** Bytes of recently served variants kept in memory (0 disables). */
+  memoryCacheBytes: number;
   /** With a virus scanner configured only scanned content (ready, or failed after the scan) is served. */
   scanning: boolean;
 }
@@ -61,6 +64,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const { assets, repos, store, engine, singleFlight, limiter, metrics, clock, logger } = deps;
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
+  const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
 
   async function servable(caller: Caller, id: string): Promise<AssetRow & { blobSha256: string }> {
     const asset = await assets.find(caller, id);
@@ -113,7 +117,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
       metrics.variantHit();
       counters.hits++;
       countHit(cacheKey);
-      return { asset, cacheKey, contentType: hit.row.contentType, data: hit.data, negotiated, cache: "HIT", renderMs: 0 };
+      return { asset, cacheKey, contentType: hit.contentType, data: hit.data, negotiated, cache: "HIT", renderMs: 0 };
     }
 
     metrics.variantMiss();
@@ -127,11 +131,15 @@ export function createDeliveryService(deps: DeliveryDeps) {
     };
   }
 
-  async function readCached(cacheKey: string): Promise<{ row: VariantRow; data: Buffer } | undefined> {
+  async function readCached(cacheKey: string): Promise<{ contentType: string; data: Buffer } | undefined> {
+    const remembered = memory.get(cacheKey);
+    if (remembered) return remembered;
     const row = await repos.variants.get(cacheKey);
     if (!row) return undefined;
     try {
-      return { row, data: await store.read(row.storageKey) };
+      const found = { contentType: row.contentType, data: await store.read(row.storageKey) };
+      memory.set(cacheKey, found);
+      return found;
     } catch (error) {
       // Evicted or lost bytes: the row is stale, so render again.
       if (error instanceof BlobNotFoundError) return undefined;
@@ -142,7 +150,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
   async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string) {
     // Another process (or an earlier flight) may have finished it meanwhile.
     const cached = await readCached(cacheKey);
-    if (cached) return { data: cached.data, contentType: cached.row.contentType };
+    if (cached) return cached;
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
     const source: ImageSource = {
@@ -161,7 +169,9 @@ export function createDeliveryService(deps: DeliveryDeps) {
       contentType: output.contentType, size: output.data.length, createdAt: now, lastAccessAt: now, hits: 0,
     });
     logger.debug({ cacheKey, recipe: canonicalRecipe(recipe), ms: Math.round(performance.now() - started) }, "variant rendered");
-    return { data: output.data, contentType: output.contentType };
+    const rendered = { data: output.data, contentType: output.contentType };
+    memory.set(cacheKey, rendered);
+    return rendered;
   }
 
   /** Access statistics are batched: a hit must not cost a database write. */
