@@ -79,7 +79,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const store = await createStore(config, logger);
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
-  const engine = createSharpEngine({ avifEffort: config.avifEffort });
+  const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
   const probes = [createFfprobe(), createPdfProbe(), createHeifProbe()];
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();

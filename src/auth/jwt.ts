@@ -12,8 +12,14 @@ export interface Tokens {
   verify(token: string): Promise<Principal>;
 }
 
+/** Verified tokens remembered (a client sends the same one on every request). */
+const VERIFIED_CACHE_ENTRIES = 10_000;
+
 export function createTokens(secret: string): Tokens {
   const key = new TextEncoder().encode(secret);
+  // Signature checks through WebCrypto cost more than serving a cached variant; a token
+  // that verified once stays valid until its `exp`, so remember the outcome until then.
+  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
   return {
     async sign({ sub, admin, groups }, ttlSeconds) {
       const jwt = new SignJWT({ ...(admin ? { role: "admin" } : {}), ...(groups?.length ? { groups } : {}) })
@@ -24,11 +30,17 @@ export function createTokens(secret: string): Tokens {
       return jwt.sign(key);
     },
     async verify(token) {
+      const known = verified.get(token);
+      if (known && known.expiresAt > Date.now()) return known.principal;
+      if (known) verified.delete(token);
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ["HS256"] });
         if (typeof payload.sub !== "string" || payload.sub === "") throw new AppError("invalid_token", "the token has no subject");
         const groups = Array.isArray(payload.groups) ? payload.groups.filter((g): g is string => typeof g === "string") : [];
-        return { sub: payload.sub, groups, admin: payload.role === "admin" };
+        const principal: Principal = { sub: payload.sub, groups, admin: payload.role === "admin" };
+        if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, expiresAt: payload.exp === undefined ? Infinity : payload.exp * 1000 });
+        return principal;
       } catch (error) {
         if (error instanceof AppError) throw error;
         const expired = error instanceof joseErrors.JWTExpired;

@@ -72,7 +72,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
     maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
-    maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores, 1, 256),
+    // A render alternates between libvips threads and the event loop; two per core keep
+    // the cores busy across those hand-overs.
+    maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores * 2, 1, 256),
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),

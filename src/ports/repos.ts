@@ -134,7 +134,8 @@ export interface Stats {
 }
 
 export interface AssetRepo {
-  get(id: string): Promise<AssetRow | undefined>;
+  /** `tags: false` skips loading tags (the delivery hot path never shows them). */
+  get(id: string, options?: { tags?: boolean }): Promise<AssetRow | undefined>;
   list(filter: AssetFilter, visibility: Visibility, page: Page): Promise<AssetRow[]>;
   events(id: string): Promise<AssetEvent[]>;
   /**

@@ -28,8 +28,8 @@ export interface ListResult {
 export function createAssetService(deps: AssetServiceDeps) {
   const { repos, store, locks, clock, logger } = deps;
 
-  async function find(caller: Caller, id: string): Promise<AssetRow> {
-    const asset = isAssetId(id) ? await repos.assets.get(id) : undefined;
+  async function find(caller: Caller, id: string, options?: { tags?: boolean }): Promise<AssetRow> {
+    const asset = isAssetId(id) ? await repos.assets.get(id, options) : undefined;
     if (!asset || !canRead(caller, asset)) throw new NotFoundError();
     return asset;
   }

@@ -67,7 +67,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
 
   async function servable(caller: Caller, id: string): Promise<AssetRow & { blobSha256: string }> {
-    const asset = await assets.find(caller, id);
+    const asset = await assets.find(caller, id, { tags: false });
     if (asset.status === "quarantined") {
       throw new AppError("quarantined", "the virus scanner flagged this file; it is not served", { status: asset.status });
     }

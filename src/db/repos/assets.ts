@@ -9,9 +9,9 @@ import { loadTags, loadTagsOf, writeTags } from "./tags.js";
 
 export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): AssetRepo {
   return {
-    async get(id) {
+    async get(id, options) {
       const row = await db.selectFrom("asset").selectAll().where("id", "=", id).executeTakeFirst();
-      return row && toAssetRow(row, await loadTagsOf(db, id));
+      return row && toAssetRow(row, options?.tags === false ? {} : await loadTagsOf(db, id));
     },
 
     async list(filter, visibility, page) {
