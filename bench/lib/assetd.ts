@@ -20,8 +20,8 @@ export interface AssetdServer {
   stop(): Promise<void>;
   upload(body: Buffer, options?: UploadOptions): Promise<Manifest>;
   uploadPath(path: string, options?: UploadOptions): Promise<HttpResponse>;
-  /** One counter or gauge from /metrics, summed over its label sets. */
-  metric(name: string): Promise<number>;
+  /** One counter or gauge from /metrics, summed over its label sets (those containing `labels`, if given). */
+  metric(name: string, labels?: string): Promise<number>;
   stats(): Promise<Stats>;
 }
 
@@ -111,22 +111,22 @@ export async function startAssetd(dataDir: string, options: { cpuProfileDir?: st
       return JSON.parse(res.body.toString()) as Manifest;
     },
     uploadPath: (path, o = {}) => uploadFile(`${url}/v1/assets${uploadQuery(o)}`, path, uploadHeaders(o)),
-    async metric(name) {
+    async metric(name, labels) {
       const res = await httpRequest(`${url}/metrics`, { headers: auth });
       if (res.status !== 200) throw new Error(`GET /metrics -> ${res.status}`);
-      return sumMetric(res.body.toString(), name);
+      return sumMetric(res.body.toString(), name, labels);
     },
     stats: () => getJson<Stats>(`${url}/v1/stats`, token),
   };
 }
 
-/** Sums every sample of a metric family in Prometheus text format (0 when absent). */
-export function sumMetric(text: string, name: string): number {
+/** Sums the samples of a metric in Prometheus text format whose labels contain `labels` (0 when absent). */
+export function sumMetric(text: string, name: string, labels?: string): number {
   let total = 0;
   for (const line of text.split("\n")) {
     if (line.startsWith("#")) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match && match[1] === name) total += Number(match[3]);
+    if (match && match[1] === name && (labels === undefined || (match[2] ?? "").includes(labels))) total += Number(match[3]);
   }
   return total;
 }

@@ -54,4 +54,6 @@ export async function largeFile(sizeMiB: number, out: string): Promise<void> {
   const script = join(FIXTURES, "make-large.sh");
   if (!existsSync(script)) throw new Error(`${script} is missing`);
   await run("sh", [script, String(sizeMiB), out], { maxBuffer: 1 << 20 });
+  // Flush it now, so writeback of the new file does not compete with the first measurement.
+  await run("sync", [out]);
 }

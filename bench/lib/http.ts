@@ -91,11 +91,22 @@ export async function closedLoop(lanes: number, durationMs: number, op: (i: numb
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   const seconds = (performance.now() - started) / 1000;
+  return summarise(latencies, errors, firstError, seconds);
+}
+
+function summarise(latencies: number[], errors: number, firstError: unknown, seconds: number): LoopResult {
   return {
     ops: latencies.length, errors, firstError, seconds,
     perSecond: latencies.length / seconds,
     p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99),
+    latencies,
   };
+}
+
+/** Several runs of the same side (interleaved rounds) as one: ops over total time, all latencies. */
+export function mergeLoops(runs: LoopResult[]): LoopResult {
+  return summarise(runs.flatMap((r) => r.latencies), runs.reduce((n, r) => n + r.errors, 0),
+    runs.find((r) => r.firstError)?.firstError, runs.reduce((n, r) => n + r.seconds, 0));
 }
 
 export interface LoopResult {
@@ -107,6 +118,8 @@ export interface LoopResult {
   p50: number;
   p95: number;
   p99: number;
+  /** Every completed op's duration in ms. */
+  latencies: number[];
 }
 
 /** Nearest-rank percentile of a sample (ms in, ms out). */
@@ -115,4 +128,10 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** A LoopResult without its latency list, for the JSON file. */
+export function brief<T extends LoopResult>(r: T): Omit<T, "latencies" | "firstError"> & { firstError?: string } {
+  const { latencies: _latencies, firstError, ...rest } = r;
+  return { ...rest, ...(firstError ? { firstError: String(firstError) } : {}) };
 }

@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { REPO_ROOT } from "./assetd.js";
 import { childPids, freePort, stopChild, waitForPort } from "./proc.js";
 
@@ -58,9 +59,9 @@ export interface NginxServer {
 export async function startNginx(binary: string, dir: string, root: string, workers: number): Promise<NginxServer> {
   const port = await freePort();
   await mkdir(join(dir, "temp"), { recursive: true });
-  // Workers drop to an unprivileged user when nginx runs as root: let them read the root.
-  await chmod(dir, 0o755);
-  await chmod(root, 0o755);
+  // Workers drop to an unprivileged user (nobody) when nginx runs as root: every directory
+  // from the temp root down to `root` must be traversable by others (mkdtemp makes 0700).
+  for (let d = root; d.startsWith(`${tmpdir()}/`); d = dirname(d)) await chmod(d, 0o755);
   const temp = (name: string) => `${name}_temp_path ${join(dir, "temp", name)};`;
   const config = `daemon off;
 worker_processes ${workers};

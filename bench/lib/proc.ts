@@ -134,3 +134,24 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "S
   await exited;
   clearTimeout(timer);
 }
+
+function cpuTimes(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+/**
+ * How many cores other work keeps busy: a whole-machine CPU sample over `ms` while the
+ * harness does nothing (no server of ours is running between scenarios). A figure well
+ * above 0 means the measurements that follow share the machine with someone else.
+ */
+export async function backgroundCores(cores: number, ms = 1000): Promise<number> {
+  const before = cpuTimes();
+  await sleep(ms);
+  const after = cpuTimes();
+  const total = after.total - before.total;
+  return total > 0 ? ((after.busy - before.busy) / total) * cores : 0;
+}

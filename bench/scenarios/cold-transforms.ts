@@ -4,8 +4,9 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { bigJpeg, SOURCE_HEIGHT, SOURCE_WIDTH } from "../lib/fixtures.js";
-import { closedLoop, httpRequest, type LoopResult } from "../lib/http.js";
+import { brief, closedLoop, httpRequest, mergeLoops, type LoopResult } from "../lib/http.js";
 import { startIpx } from "../lib/ipx.js";
+import type { AssetdServer } from "../lib/assetd.js";
 import { launchAssetd } from "../lib/kit.js";
 import { cpuMeter } from "../lib/proc.js";
 import type { Scenario } from "../lib/types.js";
@@ -83,6 +84,7 @@ export const coldTransforms: Scenario = {
   title: "cold transforms of a 20 MP JPEG vs sharp in-process and ipx",
   async run(ctx, result) {
     const seconds = ctx.mode === "quick" ? 2 : 20;
+    const rounds = ctx.mode === "quick" ? 1 : 4;
     const lanes = availableParallelism() * 2;
     const source = await bigJpeg(ctx.outDir);
     ctx.log(`source ${basename(source.path)} (${(source.bytes / 1e6).toFixed(1)} MB, from ${basename(source.from)})`);
@@ -98,30 +100,43 @@ export const coldTransforms: Scenario = {
     ctx.defer(() => agent.destroy());
 
     const perRecipe: Record<string, unknown> = {};
+    const timings: string[] = [];
     let assetdRequests = 0;
     const rendersBefore = await server.metric("assetd_variant_renders_total");
     for (const recipe of RECIPES) {
-      // Each side: a short warm-up (2 ops per lane, not counted), then the measured loop.
-      // Offsets keep every assetd request distinct across warm-up and measurement.
-      let offset = 0;
-      const assetdUrl = (i: number) => `${server.url}/a/${asset.id}?${recipe.assetd(offset + i)}`;
-      const sides: Array<[string, (i: number) => Promise<void>, () => number[]]> = [
-        ["sharp in-process", sharpOp(source.path, recipe), () => [process.pid]],
-        ["assetd", httpOp(agent, assetdUrl, true), () => [server.pid]],
-        ["ipx", httpOp(agent, () => `${ipx.url}/${recipe.ipx}/source.jpg`, false), () => [ipx.pid]],
+      // assetd's request counter runs across warm-up and every round: no recipe repeats.
+      let sent = 0;
+      const assetdOp = httpOp(agent, () => `${server.url}/a/${asset.id}?${recipe.assetd(sent++)}`, true);
+      const sides: Array<{ name: string; op: (i: number) => Promise<void>; pids: () => number[]; runs: LoopResult[]; cpu: number[] }> = [
+        { name: "sharp in-process", op: sharpOp(source.path, recipe), pids: () => [process.pid], runs: [], cpu: [] },
+        { name: "assetd", op: assetdOp, pids: () => [server.pid], runs: [], cpu: [] },
+        { name: "ipx", op: httpOp(agent, () => `${ipx.url}/${recipe.ipx}/source.jpg`, false), pids: () => [ipx.pid], runs: [], cpu: [] },
       ];
-      const figures: Record<string, LoopResult & { cpu: number }> = {};
-      for (const [name, op, pids] of sides) {
-        const warm = await closedLoop(lanes, 0, op, lanes);
-        if (name === "assetd") { offset += warm.ops + warm.errors; assetdRequests += warm.ops + warm.errors; }
-        if (warm.errors) throw new Error(`${name} ${recipe.label} failed: ${String(warm.firstError)}`);
-        const cpu = cpuMeter(pids);
-        const loop = await closedLoop(lanes, seconds * 1000, op);
-        if (name === "assetd") assetdRequests += loop.ops + loop.errors;
-        if (loop.errors) throw new Error(`${name} ${recipe.label}: ${loop.errors} errors, first: ${String(loop.firstError)}`);
-        figures[name] = { ...loop, cpu: cpu() };
-        ctx.log(`${recipe.label} ${name}: ${loop.perSecond.toFixed(1)} renders/s, p50 ${loop.p50.toFixed(0)} ms, ` +
-          `p99 ${loop.p99.toFixed(0)} ms (${loop.ops} in ${loop.seconds.toFixed(1)} s, ${figures[name]!.cpu.toFixed(2)} cores)`);
+      // A warm-up of one op per lane and side (not counted), then interleaved rounds, so a
+      // slow stretch of this shared machine hits all three sides alike.
+      for (const side of sides) {
+        const warm = await closedLoop(lanes, 0, side.op, lanes);
+        if (warm.errors) throw new Error(`${side.name} ${recipe.label} failed: ${String(warm.firstError)}`);
+      }
+      const timing = await serverTiming(server);
+      for (let round = 0; round < rounds; round++) {
+        for (const side of sides) {
+          const cpu = cpuMeter(side.pids);
+          const loop = await closedLoop(lanes, (seconds / rounds) * 1000, side.op);
+          side.cpu.push(cpu() * loop.seconds);
+          if (loop.errors) throw new Error(`${side.name} ${recipe.label}: ${loop.errors} errors, first: ${String(loop.firstError)}`);
+          side.runs.push(loop);
+        }
+      }
+      assetdRequests += sent;
+      const inServer = await timing();
+      const figures: Record<string, LoopResult & { cores: number }> = {};
+      for (const side of sides) {
+        const merged = mergeLoops(side.runs);
+        figures[side.name] = { ...merged, cores: side.cpu.reduce((a, b) => a + b, 0) / merged.seconds };
+        ctx.log(`${recipe.label} ${side.name}: ${merged.perSecond.toFixed(1)} renders/s, p50 ${merged.p50.toFixed(0)} ms, ` +
+          `p99 ${merged.p99.toFixed(0)} ms (${merged.ops} in ${merged.seconds.toFixed(1)} s, ${figures[side.name]!.cores.toFixed(2)} cores; ` +
+          `per round ${side.runs.map((r) => r.perSecond.toFixed(1)).join(" / ")})`);
       }
       const ceiling = figures["sharp in-process"]!;
       const a = figures.assetd!;
@@ -133,7 +148,15 @@ export const coldTransforms: Scenario = {
         { metric: `${recipe.label}: renders/s`, unit: "", assetd: a.perSecond, peer: i.perSecond, peerName: "ipx",
           ratio: a.perSecond / i.perSecond, target: `ipx ≈ 0.43× ceiling (here ${(i.perSecond / ceiling.perSecond).toFixed(2)}×)` },
       );
-      perRecipe[recipe.label] = { assetdQuery: recipe.assetd(0), ipxPath: `/${recipe.ipx}/source.jpg`, ...figures };
+      perRecipe[recipe.label] = {
+        assetdQuery: recipe.assetd(0), ipxPath: `/${recipe.ipx}/source.jpg`,
+        ...Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, { ...brief(f), perRound: sides.find((x) => x.name === k)!.runs.map((r) => r.perSecond) }])),
+        assetdServerTiming: inServer,
+      };
+      ctx.log(`${recipe.label} assetd, per request: ${inServer.requestMs.toFixed(0)} ms in the server, of which ` +
+        `${inServer.renderMs.toFixed(0)} ms waiting for a render slot and rendering, ${(inServer.requestMs - inServer.renderMs).toFixed(0)} ms the rest ` +
+        "(lookups, storing the variant, its row, the response)");
+      timings.push(`${recipe.label}: ${inServer.requestMs.toFixed(0)} ms per request in the server, ${inServer.renderMs.toFixed(0)} ms of it queued for or in a render`);
     }
     const renders = (await server.metric("assetd_variant_renders_total")) - rendersBefore;
     result.rows.push({
@@ -142,7 +165,8 @@ export const coldTransforms: Scenario = {
     });
     result.notes.push(
       `Source: ${basename(source.from)} upscaled to ${SOURCE_WIDTH}x${SOURCE_HEIGHT} (20 MP), quality-90 JPEG, ${(source.bytes / 1e6).toFixed(1)} MB.`,
-      `${lanes} concurrent requests (2 × cores) for ${seconds} s per side and recipe, after a warm-up of ${lanes} operations. ` +
+      `${lanes} concurrent requests (2 × cores) for ${seconds} s per side and recipe, in ${rounds} interleaved round(s) ` +
+        `(ceiling, assetd, ipx, ceiling, ...), after a warm-up of ${lanes} operations per side. ` +
         "One closed-loop driver for all three sides (only the operation differs); operations still running at the deadline are " +
         "awaited and counted, so 100–500 ms renders are not cut off at a 1 s tick as with autocannon's duration mode.",
       `assetd: each request names a new recipe (\`h\` grows by 1 px with \`fit=inside\`, never binding: identical output and work to \`w\` alone), ` +
@@ -155,6 +179,32 @@ export const coldTransforms: Scenario = {
         "in its own process, URLs like `/w_300,f_webp/source.jpg`; it reads the whole file into a Buffer per request and uses sharp's " +
         "defaults (AVIF effort 4, which is more work than assetd's 3; JPEG quality 80, progressive).",
     );
-    result.details = { ...result.details, lanes, seconds, source: { ...source }, recipes: perRecipe, renders, assetdRequests };
+    result.notes.push(`Where assetd's time goes, from its own /metrics over the measured requests ` +
+      `(assetd_http_request_duration_seconds for GET /a/:id, assetd_variant_render_seconds = render-slot wait + render): ${timings.join("; ")}.`);
+    result.details = { ...result.details, lanes, seconds, rounds, source: { ...source }, recipes: perRecipe, renders, assetdRequests };
   },
 };
+
+/**
+ * Mean time a variant request spent in the server, and in the render call (slot wait +
+ * render), over the requests made between this call and the returned function's call.
+ */
+async function serverTiming(server: AssetdServer): Promise<() => Promise<{ requests: number; requestMs: number; renderMs: number }>> {
+  const read = async () => ({
+    httpSum: await server.metric("assetd_http_request_duration_seconds_sum", 'route="/a/:id"'),
+    httpCount: await server.metric("assetd_http_request_duration_seconds_count", 'route="/a/:id"'),
+    renderSum: await server.metric("assetd_variant_render_seconds_sum"),
+    renderCount: await server.metric("assetd_variant_render_seconds_count"),
+  });
+  const before = await read();
+  return async () => {
+    const after = await read();
+    const requests = after.httpCount - before.httpCount;
+    const renders = after.renderCount - before.renderCount;
+    return {
+      requests,
+      requestMs: requests ? ((after.httpSum - before.httpSum) / requests) * 1000 : NaN,
+      renderMs: renders ? ((after.renderSum - before.renderSum) / renders) * 1000 : NaN,
+    };
+  };
+}

@@ -2,7 +2,7 @@ import { Agent } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { bigJpeg } from "../lib/fixtures.js";
-import { closedLoop, httpRequest } from "../lib/http.js";
+import { brief, closedLoop, httpRequest } from "../lib/http.js";
 import { launchAssetd } from "../lib/kit.js";
 import type { Scenario } from "../lib/types.js";
 import { httpOp, RECIPES } from "./cold-transforms.js";
@@ -57,6 +57,6 @@ export const warmVsCold: Scenario = {
         "(each renders), warm = `?w=300&fmt=webp` repeated after one render (each a cache hit). The ratio column is warm ÷ cold " +
         "(for latency, cold ÷ warm). The driver is a plain node:http client, which bounds the warm figure from below.",
     );
-    result.details = { ...result.details, lanes, seconds, cold, warm, misses };
+    result.details = { ...result.details, lanes, seconds, cold: brief(cold), warm: brief(warm), misses };
   },
 };

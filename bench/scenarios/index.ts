@@ -1,0 +1,13 @@
+import type { Scenario } from "../lib/types.js";
+import { cachedDelivery } from "./cached-delivery.js";
+import { coldTransforms } from "./cold-transforms.js";
+import { concurrentUploads } from "./concurrent-uploads.js";
+import { ingestion } from "./ingestion.js";
+import { metadata } from "./metadata.js";
+import { stampede } from "./stampede.js";
+import { warmVsCold } from "./warm-vs-cold.js";
+
+/** In run order; each is runnable alone by name. */
+export const SCENARIOS: readonly Scenario[] = [
+  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, concurrentUploads, metadata,
+];
