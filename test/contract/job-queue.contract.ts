@@ -302,7 +302,7 @@ export function jobQueueContract(name: string, makeBackend: () => Promise<QueueB
 
     it("reports depth per job name: waiting, active and dead", async () => {
       const queue = await open();
-      expect(await queue.depth()).toEqual({ "extract-metadata": { waiting: 0, active: 0, dead: 0 } });
+      expect(await queue.depth()).toEqual({ scan: { waiting: 0, active: 0, dead: 0 }, "extract-metadata": { waiting: 0, active: 0, dead: 0 } });
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const { calls, handlers } = recorder(async (assetId) => {
@@ -312,11 +312,11 @@ export function jobQueueContract(name: string, makeBackend: () => Promise<QueueB
       await queue.enqueue("extract-metadata", { assetId: "bad" }, { maxAttempts: 1 });
       await queue.enqueue("extract-metadata", { assetId: "slow" });
       await queue.enqueue("extract-metadata", { assetId: "future" }, { delayMs: 60_000 });
-      expect(await queue.depth()).toEqual({ "extract-metadata": { waiting: 3, active: 0, dead: 0 } });
+      expect(await queue.depth()).toEqual({ scan: { waiting: 0, active: 0, dead: 0 }, "extract-metadata": { waiting: 3, active: 0, dead: 0 } });
       queue.start(handlers, { concurrency: 2 });
       await waitFor("slow running", () => calls.some((c) => c.assetId === "slow"));
       await waitFor("bad dead", async () => (await queue.depth())["extract-metadata"].dead === 1);
-      expect(await queue.depth()).toEqual({ "extract-metadata": { waiting: 1, active: 1, dead: 1 } });
+      expect(await queue.depth()).toEqual({ scan: { waiting: 0, active: 0, dead: 0 }, "extract-metadata": { waiting: 1, active: 1, dead: 1 } });
       expect((await queue.list("waiting", 10)).map((j) => j.payload)).toEqual([{ assetId: "future" }]);
       expect((await queue.list("active", 10)).map((j) => j.payload)).toEqual([{ assetId: "slow" }]);
       release();

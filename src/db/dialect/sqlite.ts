@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { sql } from "kysely";
+import { sql, type SqliteDialectConfig } from "kysely";
 import { registerSqliteFunctions } from "./sqlite-functions.js";
 import { ImmediateSqliteDialect } from "./sqlite-transactions.js";
 import { errorCode, type SqlDialect } from "./types.js";
@@ -12,6 +12,31 @@ import { errorCode, type SqlDialect } from "./types.js";
  * WAL (readers do not block the writer), the busy timeout (writers queue) and immediate
  * transactions (sqlite-transactions.ts).
  */
+/**
+ * Kysely prepares every query afresh; preparing costs several times what running a small
+ * indexed query does. Statements are reusable (Kysely runs one query at a time on this
+ * connection), so keep the most recent ones by SQL text. SQLite re-prepares a cached
+ * statement by itself after a schema change.
+ */
+function withStatementCache(db: SqliteDatabase.Database, max: number): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText);
+      if (!statement) {
+        statement = db.prepare(sqlText);
+        if (statements.size >= max) statements.delete(statements.keys().next().value!);
+        statements.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+/** What Kysely's SQLite driver uses of a database. */
+type KyselySqliteDatabase = SqliteDialectConfig["database"] extends infer D ? Exclude<D, (...args: never[]) => unknown> : never;
+
 export const sqliteDialect: SqlDialect = {
   name: "sqlite",
 
@@ -27,7 +52,7 @@ export const sqliteDialect: SqlDialect = {
         db.pragma("synchronous = NORMAL");
         db.pragma("foreign_keys = ON");
         registerSqliteFunctions(db);
-        return db;
+        return withStatementCache(db, 256);
       },
     });
   },
