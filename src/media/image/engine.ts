@@ -5,7 +5,7 @@ import { normaliseType } from "../../domain/media-types.js";
 import type { ImageEngine } from "../../ports/image-engine.js";
 import { configureSharp } from "./configure-sharp.js";
 import { describeImage } from "./describe.js";
-import { createGate } from "./gate.js";
+import { createGate } from "../gate.js";
 import { renderImage } from "./render.js";
 
 export interface SharpEngineOptions {

@@ -3,7 +3,7 @@ import { AppError } from "../../domain/errors.js";
 import type { MediaProbe, ProbeSource } from "../../ports/media-probe.js";
 import type { AssetMeta } from "../../ports/repos.js";
 import { factsFromFfprobe } from "./ffprobe-facts.js";
-import { createGate } from "./gate.js";
+import { createGate } from "../gate.js";
 import { withLocalFile } from "./local-file.js";
 import { runTool, type ToolResult } from "./run-tool.js";
 

@@ -1,7 +1,8 @@
 /**
- * A counting semaphore for tool processes: each ffprobe is a process with its own memory,
- * so a burst of uploads must not start hundreds at once. Waiters are served in order.
- * (The same shape as the image engine's gate; kept local so the adapters stay independent.)
+ * A counting semaphore for media work. libvips runs one thread per operation here
+ * (PLATFORM.md), so image throughput comes from parallel operations and memory from
+ * bounding them; each ffprobe is a process with its own memory, so a burst of uploads must
+ * not start hundreds at once. Waiters are served first-come first-served.
  */
 export interface Gate {
   run<T>(task: () => Promise<T>): Promise<T>;
@@ -14,7 +15,6 @@ export function createGate(limit: number): Gate {
 
   const release = () => {
     const next = waiting.shift();
-    // Hand the slot straight to the next waiter so `active` never dips and overshoots.
     if (next) next();
     else active--;
   };
