@@ -14,8 +14,10 @@ import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
+import { createPdfPageSource } from "./media/pdf/render.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
+import { createPosterSource } from "./media/video/poster.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
@@ -81,6 +83,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
   const probes = [createFfprobe(), createPdfProbe(), createHeifProbe()];
+  const frames = [createPosterSource(), createPdfPageSource()];
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
@@ -92,7 +95,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     logger, maxUploadBytes: config.maxUploadBytes, scanning: scanner !== undefined,
   });
   const delivery = createDeliveryService({
-    assets, repos, store, engine, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
+    assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes,
   });
@@ -110,7 +113,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const app = options.api
     ? await buildApp({
       publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
-      store, queue, engine, probes, metrics: metricsRegistry, logger,
+      store, queue, engine, probes, frames, metrics: metricsRegistry, logger,
     })
     : undefined;
 

@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   quarantined: 451,
   checksum_mismatch: 422,
   undecodable_media: 422,
+  document_encrypted: 422,
   pixel_limit_exceeded: 422,
   output_too_large: 422,
   rate_limited: 429,

@@ -5,6 +5,7 @@ import { AppError } from "../domain/errors.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageEngine } from "../ports/image-engine.js";
 import type { JobQueue } from "../ports/job-queue.js";
+import type { FrameSource } from "../ports/frame-source.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Repos } from "../ports/repos.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
@@ -34,6 +35,7 @@ export interface AppDeps {
   queue: JobQueue;
   engine: ImageEngine;
   probes: readonly MediaProbe[];
+  frames: readonly FrameSource[];
   metrics: MetricsRegistry;
   logger?: PinoLogger;
 }
@@ -63,12 +65,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  const baseUrl = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
 
   await app.register(healthRoutes, deps);
   await app.register(statsRoutes, deps);
-  await app.register(assetRoutes, { ...deps, baseUrl });
-  await app.register(similarRoutes, { ...deps, baseUrl });
+  await app.register(assetRoutes, deps);
+  await app.register(similarRoutes, deps);
   await app.register(deliveryRoutes, deps);
   await app.register(adminRoutes, deps);
   return app;

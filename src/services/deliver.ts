@@ -8,6 +8,7 @@ import { isServable } from "../domain/states.js";
 import type { Caller } from "../domain/access.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
+import type { FrameSource } from "../ports/frame-source.js";
 import type { ImageEngine, ImageSource, RenderLimits } from "../ports/image-engine.js";
 import type { SingleFlight } from "../ports/locks.js";
 import type { Logger } from "../ports/logger.js";
@@ -22,6 +23,8 @@ export interface DeliveryDeps {
   repos: Repos;
   store: BlobStore;
   engine: ImageEngine;
+  /** Stills of what the image engine cannot read: video frames, PDF pages. */
+  frames: readonly FrameSource[];
   singleFlight: SingleFlight;
   limiter: Limiter;
   metrics: Metrics;
@@ -106,10 +109,16 @@ export function createDeliveryService(deps: DeliveryDeps) {
       throw new AppError(asset.failure?.code === "undecodable_media" ? "undecodable_media" : "state_conflict",
         asset.failure?.message ?? "the asset failed processing", { status: asset.status });
     }
-    if (!engine.canRender(contentType)) {
+    const frames = engine.canRender(contentType) ? undefined : deps.frames.find((f) => f.handles(contentType));
+    if (!engine.canRender(contentType) && !frames) {
       throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
     }
-    if (recipe.t !== undefined) throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
+    if (recipe.t !== undefined && !contentType.startsWith("video/")) {
+      throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
+    }
+    if (recipe.page !== undefined && contentType.startsWith("video/")) {
+      throw new AppError("invalid_parameter", "page applies to documents and multi-page images", { parameter: "page" });
+    }
 
     const cacheKey = variantCacheKey(asset.blobSha256, recipe, engine.processorVersion);
     const hit = await readCached(cacheKey);
@@ -123,7 +132,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     metrics.variantMiss();
     counters.misses++;
     const started = performance.now();
-    const { value, collapsed } = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey));
+    const { value, collapsed } = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames));
     if (collapsed) metrics.variantCollapsed();
     return {
       asset, cacheKey, contentType: value.contentType, data: value.data, negotiated, cache: "MISS",
@@ -147,7 +156,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     }
   }
 
-  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string) {
+  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames?: FrameSource) {
     // Another process (or an earlier flight) may have finished it meanwhile.
     const cached = await readCached(cacheKey);
     if (cached) return cached;
@@ -159,7 +168,17 @@ export function createDeliveryService(deps: DeliveryDeps) {
       contentType: asset.contentType ?? blob.sniffedType,
     };
     const started = performance.now();
-    const output = await limiter.run(() => engine.render(source, recipe, deps.limits));
+    const output = await limiter.run(async () => {
+      if (!frames) return engine.render(source, recipe, deps.limits);
+      // A video frame or PDF page becomes a PNG still, then goes through the image recipe;
+      // without `fmt` a still is delivered as JPEG.
+      const still = await frames.frame(source, {
+        t: recipe.t, page: recipe.page, targetWidth: recipe.w, maxPixels: deps.limits.maxInputPixels,
+      });
+      const { t: _t, page: _page, ...imageRecipe } = recipe;
+      return engine.render({ read: async () => still, contentType: "image/png" },
+        { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits);
+    });
     metrics.variantRendered((performance.now() - started) / 1000, output.format);
     const key = variantKey(cacheKey);
     await store.put(key, output.data);

@@ -8,11 +8,12 @@ import { filenameFromDisposition, sanitiseFilename } from "../../domain/filename
 import { ASSET_KINDS, declaredType, type AssetKind } from "../../domain/media-types.js";
 import { isAssetStatus } from "../../domain/states.js";
 import type { AssetFilter, AssetRow } from "../../ports/repos.js";
-import { toEvent, toManifest } from "../../services/manifest.js";
+import { toEvent } from "../../services/manifest.js";
+import { manifestFor } from "../manifest.js";
 import type { AppDeps } from "../app.js";
 import { requirePrincipal } from "../auth.js";
 
-type Deps = AppDeps & { baseUrl: (request: FastifyRequest) => string };
+type Deps = AppDeps;
 
 const MAX_WAIT_SECONDS = 60;
 
@@ -24,8 +25,7 @@ const patchSchema = z.object({
 }).strict();
 
 export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
-  const manifest = (request: FastifyRequest, asset: AssetRow) =>
-    toManifest(asset, request.caller, deps.baseUrl(request), asset.contentType ? deps.engine.canRender(asset.contentType) : false);
+  const manifest = (request: FastifyRequest, asset: AssetRow) => manifestFor(deps, request, asset);
 
   // Uploads live in their own context: every body is streamed by the handler, never parsed.
   await app.register(async (uploads) => {

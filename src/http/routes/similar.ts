@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { InvalidParameterError } from "../../domain/errors.js";
-import { toManifest } from "../../services/manifest.js";
 import { SIMILAR_DEFAULTS, SIMILAR_LIMITS } from "../../services/similar.js";
 import type { AppDeps } from "../app.js";
+import { manifestFor } from "../manifest.js";
 
-type Deps = AppDeps & { baseUrl: (request: FastifyRequest) => string };
+type Deps = AppDeps;
 type Query = Record<string, string | string[] | undefined>;
 
 const KEYS = new Set(["maxDistance", "limit"]);
@@ -23,8 +23,7 @@ export async function similarRoutes(app: FastifyInstance, deps: Deps): Promise<v
     return {
       items: result.items.map(({ distance, asset }) => ({
         distance,
-        asset: toManifest(asset, request.caller, deps.baseUrl(request),
-          asset.contentType ? deps.engine.canRender(asset.contentType) : false),
+        asset: manifestFor(deps, request, asset),
       })),
       ...(result.reason ? { reason: result.reason } : {}),
     };

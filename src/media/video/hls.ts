@@ -1,0 +1,227 @@
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve, sep } from "node:path";
+import { AppError } from "../../domain/errors.js";
+import { isHlsFileName, MASTER_PLAYLIST, masterPlaylist, planLadder, type Rendition } from "../../domain/hls.js";
+import { createGate } from "../gate.js";
+import { withLocalFile } from "./local-file.js";
+import { runTool, type ToolResult } from "./run-tool.js";
+
+export interface HlsTranscoderOptions {
+  /** The ffmpeg executable: a name on PATH or a path. Default "ffmpeg" (Debian's; see PLATFORM.md). */
+  binary?: string;
+  /** ffmpeg is killed after this long. Default 30 min. */
+  timeoutMs?: number;
+  /** Longer sources are refused (`output_too_large`). Default 3600 s. */
+  maxDurationSec?: number;
+  /** Larger sources (width x height) are refused (`pixel_limit_exceeded`). Default 4096x4096. */
+  maxPixels?: number;
+  /** Transcodes running at once in this process; others wait. Default 1 (x264 uses every core). */
+  maxConcurrency?: number;
+  /** Where a source without a local path is copied first. Default: the OS temp dir. */
+  tempDir?: string;
+}
+
+export interface HlsSource {
+  /** A local file when the store has one; else `read()` is copied to a temp file. */
+  path?: string;
+  read(): Promise<Buffer>;
+  /** Display size (after rotation), as ffprobe facts give it. */
+  width: number;
+  height: number;
+  /** Seconds. */
+  duration: number;
+  /** Frames per second (default 30): sets the keyframe interval and the H.264 level. */
+  frameRate?: number;
+  /** Whether the source has an audio stream (default true). Without one, rungs are video only. */
+  hasAudio?: boolean;
+}
+
+export interface HlsOutput {
+  renditions: Rendition[];
+  /** Every file written, relative to `outDir` with `/` separators; `master.m3u8` is last. */
+  files: string[];
+  /** Whether the rungs carry audio (the master playlist's CODECS say so too). */
+  audio: boolean;
+}
+
+export interface HlsTranscoder {
+  transcode(input: HlsSource, outDir: string, signal?: AbortSignal): Promise<HlsOutput>;
+  /** For readiness: ffmpeg's version, or why it is unavailable. */
+  status(): Promise<{ available: boolean; version?: string; reason?: string }>;
+}
+
+const SEGMENT_SECONDS = 4;
+/** Frame rates above this are halved or capped: nobody needs a 240 fps ladder. */
+const MAX_OUTPUT_FPS = 60;
+const DEFAULT_FPS = 30;
+/** ffmpeg writes nothing to stdout here; anything big means something is wrong. */
+const MAX_STDOUT_BYTES = 1024 * 1024;
+
+const toolName = (binary: string) => binary.split("/").pop() || "ffmpeg";
+
+function failed(why: string, result?: ToolResult): AppError {
+  const detail = result?.stderrTail ? `${why}: ${result.stderrTail}` : why;
+  return new AppError("undecodable_media", "the video could not be transcoded", {}, { cause: new Error(`ffmpeg: ${detail}`) });
+}
+
+/** The ffmpeg arguments for one run that writes every rung (exported for tests and logs). */
+export function hlsArguments(inputPath: string, outDir: string, renditions: readonly Rendition[], options: {
+  frameRate: number; outputFps?: number; audio: boolean; maxDurationSec: number;
+}): string[] {
+  const gop = Math.max(1, Math.round((options.outputFps ?? options.frameRate) * SEGMENT_SECONDS));
+  const fpsFilter = options.outputFps !== undefined ? `fps=${options.outputFps},` : "";
+  const n = renditions.length;
+  // Auto-rotation is on by default, so [0:v:0] arrives upright at the display size.
+  const split = n > 1 ? `[0:v:0]${fpsFilter}split=${n}${renditions.map((_, i) => `[s${i}]`).join("")}` : "";
+  const branches = renditions.map((r, i) => {
+    const from = n > 1 ? `[s${i}]` : `[0:v:0]${fpsFilter}`;
+    return `${from}scale=${r.width}:${r.height},setsar=1,format=yuv420p[v${i}]`;
+  });
+  const filter = [split, ...branches].filter(Boolean).join(";");
+
+  const args = [
+    "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+    // Local files only: a crafted container must not make ffmpeg fetch URLs for us.
+    "-protocol_whitelist", "file",
+    "-t", String(options.maxDurationSec),
+    // `file:` stops a ':' in the path being read as a protocol and a leading '-' as an option.
+    "-i", `file:${inputPath}`,
+    "-filter_complex", filter,
+  ];
+  renditions.forEach((_, i) => {
+    args.push("-map", `[v${i}]`);
+    if (options.audio) args.push("-map", "0:a:0");
+  });
+  args.push(
+    "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+    "-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0",
+    // Keyframes on the segment grid even for variable frame rates: every rung cuts at the same times.
+    "-force_key_frames", `expr:gte(t,n_forced*${SEGMENT_SECONDS})`,
+  );
+  renditions.forEach((r, i) => {
+    const bufsize = `${parseInt(r.videoBitrate, 10) * 2}k`;
+    args.push(`-b:v:${i}`, r.videoBitrate, `-maxrate:v:${i}`, r.videoMaxrate, `-bufsize:v:${i}`, bufsize, `-level:v:${i}`, r.level);
+  });
+  if (options.audio) args.push("-c:a", "aac", "-b:a", renditions[0]?.audioBitrate ?? "128k", "-ac", "2");
+  args.push(
+    "-sn", "-dn", "-map_metadata", "-1",
+    "-f", "hls", "-hls_time", String(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
+    "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts",
+    "-hls_segment_filename", join(outDir, "%v", "seg_%05d.ts"),
+    "-var_stream_map", renditions.map((r, i) => (options.audio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(" "),
+    join(outDir, "%v", "index.m3u8"),
+  );
+  return args;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(sep).join("/"));
+}
+
+/** Segments first, then rung playlists, then the master: upload order, so master means "complete". */
+function uploadOrder(a: string, b: string): number {
+  const rank = (f: string) => (f === MASTER_PLAYLIST ? 2 : f.endsWith(".m3u8") ? 1 : 0);
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+/**
+ * HLS ladders through one ffmpeg run per source: split + scale to every rung, H.264 High +
+ * AAC stereo, 4 s segments with keyframes aligned across rungs, MPEG-TS segments. The
+ * master playlist is written here from the plan, not by ffmpeg.
+ */
+export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTranscoder {
+  const binary = options.binary ?? "ffmpeg";
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  const maxDurationSec = options.maxDurationSec ?? 3600;
+  const maxPixels = options.maxPixels ?? 4096 * 4096;
+  const tempDir = options.tempDir ?? tmpdir();
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+  if (!(maxDurationSec > 0)) throw new RangeError(`maxDurationSec must be positive, got ${maxDurationSec}`);
+  const gate = createGate(options.maxConcurrency ?? 1);
+
+  async function run(path: string, input: HlsSource, outDir: string, signal?: AbortSignal): Promise<HlsOutput> {
+    const sourceFps = input.frameRate !== undefined && Number.isFinite(input.frameRate) && input.frameRate > 0 ? input.frameRate : DEFAULT_FPS;
+    const outputFps = sourceFps > MAX_OUTPUT_FPS ? (sourceFps / 2 <= MAX_OUTPUT_FPS ? sourceFps / 2 : MAX_OUTPUT_FPS) : undefined;
+    const frameRate = outputFps ?? sourceFps;
+    const audio = input.hasAudio ?? true;
+    const renditions = planLadder(input.width, input.height, frameRate);
+
+    await mkdir(outDir, { recursive: true });
+    for (const r of renditions) await mkdir(join(outDir, r.name), { recursive: true });
+    const args = hlsArguments(path, resolve(outDir), renditions, { frameRate, outputFps, audio, maxDurationSec });
+
+    signal?.throwIfAborted();
+    let result: ToolResult;
+    try {
+      result = await runTool(binary, args, { timeoutMs, maxStdoutBytes: MAX_STDOUT_BYTES });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      if (code === "ENOENT" || code === "EACCES") {
+        throw new AppError("dependency_down", "video transcoding is unavailable: ffmpeg is not installed", { dependency: "ffmpeg" }, { cause: error });
+      }
+      throw new AppError("internal", `${toolName(binary)} could not be run`, {}, { cause: error });
+    }
+    signal?.throwIfAborted();
+
+    if (result.exitCode !== 0 || result.timedOut || result.stdoutOverflow) {
+      if (/No space left on device/i.test(result.stderrTail)) {
+        throw new AppError("insufficient_storage", "no space left for the transcode", {}, { cause: new Error(`ffmpeg: ${result.stderrTail}`) });
+      }
+      if (result.timedOut) throw failed(`timed out after ${timeoutMs} ms`, result);
+      throw failed(result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`, result);
+    }
+
+    await writeFile(join(outDir, MASTER_PLAYLIST), masterPlaylist(renditions, { audio }));
+    const files = (await listFiles(outDir)).sort(uploadOrder);
+    const unexpected = files.filter((f) => !isHlsFileName(f));
+    if (unexpected.length > 0) {
+      throw new AppError("internal", "the transcode wrote unexpected files", {}, { cause: new Error(`unexpected: ${unexpected.slice(0, 5).join(", ")}`) });
+    }
+    for (const r of renditions) {
+      if (!files.includes(`${r.name}/index.m3u8`) || !files.some((f) => f.startsWith(`${r.name}/seg_`))) {
+        throw failed(`rung ${r.name} has no output`, result);
+      }
+    }
+    return { renditions, files, audio };
+  }
+
+  return {
+    async status() {
+      try {
+        const result = await runTool(binary, ["-hide_banner", "-version"], { timeoutMs: 5_000, maxStdoutBytes: 64 * 1024 });
+        if (result.exitCode !== 0) return { available: false, reason: `${toolName(binary)} -version failed` };
+        const version = /version\s+(\S+)/.exec(result.stdout.toString("utf8"))?.[1];
+        return { available: true, version: `${toolName(binary)} ${version ?? "unknown"}` };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException | undefined)?.code;
+        return { available: false, reason: code === "ENOENT" ? `${toolName(binary)} is not installed` : `${toolName(binary)} could not be started` };
+      }
+    },
+
+    async transcode(input, outDir, signal) {
+      signal?.throwIfAborted();
+      if (!(Number.isFinite(input.width) && Number.isFinite(input.height) && input.width >= 1 && input.height >= 1)) {
+        throw new AppError("undecodable_media", "the video has no picture size", {}, { cause: new Error(`size ${input.width}x${input.height}`) });
+      }
+      if (input.width * input.height > maxPixels) {
+        throw new AppError("pixel_limit_exceeded", `the video is larger than ${maxPixels} pixels a frame`, { width: input.width, height: input.height, maxPixels });
+      }
+      if (Number.isFinite(input.duration) && input.duration > maxDurationSec) {
+        throw new AppError("output_too_large", `videos longer than ${maxDurationSec} s are not transcoded`, { duration: input.duration, maxDurationSec });
+      }
+      return gate.run(async () => {
+        try {
+          return await withLocalFile({ ...input, contentType: "application/octet-stream" }, tempDir, (path) => run(path, input, outDir, signal));
+        } catch (error) {
+          // Half-written rungs must not be mistaken for a ladder by a caller that reuses outDir.
+          await rm(outDir, { recursive: true, force: true }).catch(() => {});
+          throw error;
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,258 @@
+import { spawn } from "node:child_process";
+import { availableParallelism, tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { AppError, InvalidParameterError } from "../../domain/errors.js";
+import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
+import type { ProbeSource } from "../../ports/media-probe.js";
+import { createGate } from "../gate.js";
+import { withLocalFile } from "./local-file.js";
+import type { ToolResult } from "./run-tool.js";
+
+export interface PosterOptions {
+  /** The ffmpeg executable: a name looked up on PATH, or a path. Default "ffmpeg". */
+  binary?: string;
+  /**
+   * The ffprobe executable (duration, frame rate and size, read before decoding). Default:
+   * "ffprobe" beside `binary` (same directory, or PATH when `binary` is a bare name).
+   */
+  ffprobeBinary?: string;
+  /** Each tool run is killed after this long. Default 30 s (a poster normally takes ~0.1 s). */
+  timeoutMs?: number;
+  /** Frames extracted at once; others wait. Default: the number of CPUs. */
+  maxConcurrency?: number;
+  /** Where a source without a local path is copied. Default: the OS temp dir. */
+  tempDir?: string;
+}
+
+const PROBE_STDOUT_BYTES = 1024 * 1024;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** Used for "one frame before the end" when the stream does not say its frame rate. */
+const FALLBACK_FPS = 25;
+
+const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
+const spawnCode = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
+
+/** The file cannot be decoded; the tool's words go to `cause` (logs), never to users. */
+function undecodable(tool: string, why: string, result?: ToolResult): AppError {
+  const detail = result?.stderrTail ? `${why}: ${result.stderrTail}` : why;
+  return new AppError("undecodable_media", "the video could not be decoded", {}, { cause: new Error(`${tool}: ${detail}`) });
+}
+
+/**
+ * runTool (./run-tool.ts) plus an AbortSignal: a client that goes away must not leave an
+ * ffmpeg decoding for nobody. Same contract: argument array, no shell, own process group
+ * (SIGKILLed on timeout, abort or stdout overflow), resolves once the process is gone,
+ * rejects on a spawn error (with its `code`) or with `signal.reason` when aborted.
+ */
+function runAbortable(
+  binary: string, args: readonly string[], run: { timeoutMs: number; maxStdoutBytes: number; signal?: AbortSignal },
+): Promise<ToolResult> {
+  const { signal } = run;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], shell: false, detached: true, windowsHide: true });
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stdoutOverflow = false;
+    let stderr = Buffer.alloc(0);
+    let timedOut = false;
+    let settled = false;
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, run.timeoutMs);
+    const onAbort = () => kill();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (stdoutOverflow) return;
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > run.maxStdoutBytes) {
+        stdoutOverflow = true;
+        kill();
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > 4096) stderr = stderr.subarray(stderr.length - 4096);
+    });
+    child.once("error", (error) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      reject(error);
+    });
+    const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      resolve({
+        exitCode, signal: exitSignal, stdout: Buffer.concat(stdout), stderrTail: stderr.toString("utf8").trim(), timedOut, stdoutOverflow,
+      });
+    };
+    child.once("close", finish);
+    child.once("exit", (exitCode, exitSignal) => {
+      if (killed) {
+        finish(exitCode, exitSignal);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+    });
+  });
+}
+
+interface VideoFacts {
+  width: number;
+  height: number;
+  /** Seconds, when the container or stream says. */
+  duration?: number;
+  fps?: number;
+}
+
+const positive = (value: unknown): number | undefined => {
+  const n = typeof value === "string" ? Number(value) : typeof value === "number" ? value : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+function parseRate(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const [num, den] = value.split("/").map(Number);
+  if (num === undefined || !Number.isFinite(num)) return undefined;
+  const rate = den === undefined ? num : den > 0 ? num / den : NaN;
+  return Number.isFinite(rate) && rate > 0 && rate <= 1000 ? rate : undefined;
+}
+
+function factsOf(parsed: unknown): VideoFacts | undefined {
+  const root = parsed as { streams?: Array<Record<string, unknown>>; format?: Record<string, unknown> } | null;
+  const stream = root?.streams?.[0];
+  const width = positive(stream?.width);
+  const height = positive(stream?.height);
+  if (!stream || width === undefined || height === undefined) return undefined;
+  // The video stream's own duration first: an audio track may run longer than the picture.
+  const duration = positive(stream.duration) ?? positive(root?.format?.duration);
+  const fps = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate);
+  return { width, height, ...(duration !== undefined ? { duration } : {}), ...(fps !== undefined ? { fps } : {}) };
+}
+
+/** Whole milliseconds, rounded down, as ffmpeg's -ss wants them. */
+const seconds = (t: number) => (Math.floor(t * 1000) / 1000).toFixed(3);
+
+/**
+ * Poster frames through ffmpeg (Debian's; see PLATFORM.md): one PNG of the frame at `t`,
+ * upright (ffmpeg applies the display matrix by default). Before decoding, ffprobe reads
+ * the size (refused beyond `maxPixels`), the duration (default t = 10 % of it, else 1 s)
+ * and the frame rate: a `t` at or past the end is clamped to the last frame (duration
+ * minus 1.5 frames, since input seeking to the last frame's exact start yields nothing).
+ */
+export function createPosterSource(options: PosterOptions = {}): FrameSource {
+  const binary = options.binary ?? "ffmpeg";
+  const ffprobe = options.ffprobeBinary
+    ?? (binary.includes("/") ? join(dirname(binary), basename(binary).replace(/ffmpeg/, "ffprobe")) : "ffprobe");
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+  const gate = createGate(options.maxConcurrency ?? Math.max(1, availableParallelism()));
+  const tempDir = options.tempDir ?? tmpdir();
+
+  async function run(tool: string, args: readonly string[], maxStdoutBytes: number, signal?: AbortSignal): Promise<ToolResult> {
+    try {
+      return await runAbortable(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
+      const code = spawnCode(error);
+      if (code === "ENOENT" || code === "EACCES") {
+        throw new AppError("dependency_down", "ffmpeg is not installed; video frames are unavailable", {}, { cause: error });
+      }
+      throw new AppError("internal", "the video tool could not be run", {}, { cause: error });
+    }
+  }
+
+  function failed(tool: string, input: string, result: ToolResult): AppError {
+    // Our store lost the file or cannot read it: not the uploader's fault, so not a 422.
+    if (/: (No such file or directory|Permission denied)\s*$/m.test(result.stderrTail) && result.stderrTail.includes(input)) {
+      return new AppError("internal", "the stored media file could not be opened", {}, { cause: new Error(`${tool}: ${result.stderrTail}`) });
+    }
+    if (result.timedOut) return undecodable(tool, `timed out after ${timeoutMs} ms`, result);
+    if (result.stdoutOverflow) return undecodable(tool, "too much output", result);
+    return undecodable(tool, result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`, result);
+  }
+
+  async function extract(path: string, request: FrameRequest, signal?: AbortSignal): Promise<Buffer> {
+    // `file:` keeps a ':' or a leading '-' in the path from meaning a protocol or an option;
+    // the whitelist keeps a playlist-like upload from making the tool fetch URLs.
+    const input = `file:${path}`;
+    const probed = await run(ffprobe, [
+      "-v", "error", "-protocol_whitelist", "file", "-select_streams", "v:0",
+      "-show_entries", "format=duration:stream=width,height,duration,avg_frame_rate,r_frame_rate",
+      "-print_format", "json", "-i", input,
+    ], PROBE_STDOUT_BYTES, signal);
+    if (probed.exitCode !== 0 || probed.timedOut || probed.stdoutOverflow) throw failed("ffprobe", input, probed);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(probed.stdout.toString("utf8"));
+    } catch {
+      throw undecodable("ffprobe", "output is not JSON", probed);
+    }
+    const facts = factsOf(parsed);
+    if (!facts) throw undecodable("ffprobe", "no video stream with a size", probed);
+    if (facts.width * facts.height > request.maxPixels) {
+      throw new AppError("pixel_limit_exceeded", `the video frame (${facts.width}x${facts.height}) exceeds the ${request.maxPixels}-pixel limit`, {
+        width: facts.width, height: facts.height, maxPixels: request.maxPixels,
+      });
+    }
+
+    let t = request.t ?? (facts.duration !== undefined ? facts.duration * 0.1 : 1);
+    if (facts.duration !== undefined) t = Math.min(t, Math.max(0, facts.duration - 1.5 / (facts.fps ?? FALLBACK_FPS)));
+    // Without a (correct) duration a late t decodes nothing: step back, then take the first frame.
+    const attempts = [...new Set([seconds(t), ...(t > 1 ? [seconds(t - 1)] : []), seconds(0)])];
+
+    // PNG of up to maxPixels; 16-bit (rgb48/rgba64) output for deep-colour video is 8 B/px.
+    const maxStdoutBytes = request.maxPixels * 8 + 1024 * 1024;
+    let last: ToolResult | undefined;
+    for (const at of attempts) {
+      const result = await run(binary, [
+        "-v", "error", "-nostdin", "-protocol_whitelist", "file",
+        "-ss", at, "-i", input,
+        "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "pipe:1",
+      ], maxStdoutBytes, signal);
+      if (result.exitCode !== 0 || result.timedOut || result.stdoutOverflow) throw failed("ffmpeg", input, result);
+      if (result.stdout.length > PNG_SIGNATURE.length && result.stdout.subarray(0, 8).equals(PNG_SIGNATURE)) return result.stdout;
+      last = result;
+    }
+    throw undecodable("ffmpeg", "no frame could be decoded", last);
+  }
+
+  return {
+    handles: (contentType) => mediaType(contentType).startsWith("video/"),
+
+    frame(source: ProbeSource, request: FrameRequest, signal?: AbortSignal) {
+      if (request.t !== undefined && !(Number.isFinite(request.t) && request.t >= 0)) {
+        return Promise.reject(new InvalidParameterError("t", "t must be a number of seconds, 0 or more"));
+      }
+      return gate.run(async () => {
+        signal?.throwIfAborted(); // it may have waited in the gate
+        return withLocalFile(source, tempDir, (path) => extract(path, request, signal));
+      });
+    },
+  };
+}
