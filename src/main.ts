@@ -17,6 +17,7 @@ import { createPdfProbe } from "./media/pdf/probe.js";
 import { createPdfPageSource } from "./media/pdf/render.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
+import { createHlsTranscoder } from "./media/video/hls.js";
 import { createPosterSource } from "./media/video/poster.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
@@ -30,6 +31,7 @@ import { createBullQueue } from "./queue/bullmq.js";
 import { createEmbeddedQueue } from "./queue/embedded.js";
 import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
+import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
@@ -82,8 +84,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
-  const probes = [createFfprobe(), createPdfProbe(), createHeifProbe()];
+  const ffprobe = createFfprobe();
+  const probes = [ffprobe, createPdfProbe(), createHeifProbe()];
   const frames = [createPosterSource(), createPdfPageSource()];
+  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder: createHlsTranscoder(), logger, clock });
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
@@ -113,7 +117,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const app = options.api
     ? await buildApp({
       publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
-      store, queue, engine, probes, frames, metrics: metricsRegistry, logger,
+      store, queue, engine, probes, frames, hls, metrics: metricsRegistry, logger,
     })
     : undefined;
 
@@ -121,7 +125,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const startWorker = () => {
     if (working) return;
     working = true;
-    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, engine, probes, clock, logger, limits }), metrics);
+    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
   if (options.worker) startWorker();

@@ -7,6 +7,7 @@ import type { ImageEngine } from "../ports/image-engine.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import type { FrameSource } from "../ports/frame-source.js";
 import type { MediaProbe } from "../ports/media-probe.js";
+import type { HlsService } from "../services/hls.js";
 import type { Repos } from "../ports/repos.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import type { AssetService } from "../services/assets.js";
@@ -19,6 +20,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
+import { hlsRoutes } from "./routes/hls.js";
 import { similarRoutes } from "./routes/similar.js";
 import { statsRoutes } from "./routes/stats.js";
 
@@ -36,6 +38,7 @@ export interface AppDeps {
   engine: ImageEngine;
   probes: readonly MediaProbe[];
   frames: readonly FrameSource[];
+  hls: HlsService;
   metrics: MetricsRegistry;
   logger?: PinoLogger;
 }
@@ -71,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(assetRoutes, deps);
   await app.register(similarRoutes, deps);
   await app.register(deliveryRoutes, deps);
+  await app.register(hlsRoutes, deps);
   await app.register(adminRoutes, deps);
   return app;
 }

@@ -5,7 +5,7 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
@@ -13,6 +13,8 @@ export interface JobPayloads {
   scan: { assetId: string };
   /** `scanned`: the bytes passed the virus scan first. */
   "extract-metadata": { assetId: string; scanned?: boolean; reprocess?: boolean };
+  /** The HLS ladder of a ready video, keyed by content hash (identical videos share one). */
+  "transcode-hls": { assetId: string };
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

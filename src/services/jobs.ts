@@ -5,6 +5,7 @@ import type { Clock } from "../ports/clock.js";
 import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { JobHandlers, JobQueue } from "../ports/job-queue.js";
 import type { Scanner } from "../ports/scanner.js";
+import type { HlsService } from "./hls.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
@@ -15,6 +16,8 @@ export interface JobDeps {
   queue: JobQueue;
   /** Configured virus scanner, if any. */
   scanner: Scanner | undefined;
+  /** The HLS ladder builder (transcode-hls). */
+  hls: Pick<HlsService, "job">;
   engine: ImageEngine;
   /** Describers for what the image engine does not read: audio/video, PDF. */
   probes: readonly MediaProbe[];
@@ -64,6 +67,8 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       });
       logger.warn({ assetId, sha256: blob.sha256, signature: verdict.signature }, "asset quarantined");
     },
+
+    "transcode-hls": (payload, ctx) => deps.hls.job(payload, ctx.signal),
 
     async "extract-metadata"({ assetId, scanned, reprocess }) {
       const asset = await repos.assets.get(assetId);

@@ -10,6 +10,7 @@ export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, ren
   const original = `${baseUrl}/a/${asset.id}`;
   const urls: Record<string, string> = { original };
   if (renderable) for (const preset of Object.keys(DEFAULT_PRESETS)) urls[preset] = `${original}?preset=${preset}`;
+  if (asset.kind === "video") urls.hls = `${original}/hls/master.m3u8`;
   return {
     id: asset.id,
     status: asset.status,

@@ -1,0 +1,82 @@
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, json, settled, startApp, upload, type TestApp } from "../helpers/app.js";
+import { fixture } from "../helpers/fixtures.js";
+
+const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0;
+if (!hasFfmpeg) console.warn("[hls] skipping: Debian's ffmpeg is not installed");
+
+/** The adaptive stream of an uploaded MP4, end to end, read back by a real player (ffprobe over HTTP). */
+describe.skipIf(!hasFfmpeg)("HLS", () => {
+  let app: TestApp;
+  let owner: string;
+
+  beforeAll(async () => {
+    app = await startApp();
+    owner = await app.token("hal");
+  });
+  afterAll(() => app.close());
+
+  it("queues the ladder (202), then serves a master playlist whose every rendition and segment is served", async () => {
+    const created = await upload(app, owner, fixture("video/h264-aac-1280x720-6s.mp4"), { "content-type": "video/mp4" }, "?public=true");
+    const video = await settled(app, owner, created.body.id, 30_000);
+    expect(video.urls.hls).toBe(`${app.url}/a/${video.id}/hls/master.m3u8`);
+
+    const first = await fetch(video.urls.hls);
+    expect(first.status).toBe(202);
+    expect(first.headers.get("retry-after")).toBe("5");
+    expect(first.headers.get("location")).toBe(`/a/${video.id}/hls/master.m3u8`);
+    await first.arrayBuffer();
+
+    const deadline = Date.now() + 120_000;
+    let master: Response;
+    do {
+      await new Promise((r) => setTimeout(r, 500));
+      master = await fetch(video.urls.hls);
+    } while (master.status === 202 && Date.now() < deadline);
+    expect(master.status).toBe(200);
+    expect(master.headers.get("content-type")).toMatch(/^application\/vnd\.apple\.mpegurl/);
+    expect(master.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const text = await master.text();
+    const streams = [...text.matchAll(/#EXT-X-STREAM-INF:([^\n]+)\n([^\n]+)/g)];
+    expect(streams.map((m) => /RESOLUTION=(\d+x\d+)/.exec(m[1]!)![1])).toEqual(["1280x720", "854x480", "640x360"]);
+    for (const [, attributes] of streams) {
+      expect(attributes).toMatch(/BANDWIDTH=\d+/);
+      expect(attributes).toMatch(/CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+    }
+
+    for (const [, , playlistPath] of streams) {
+      const base = `${app.url}/a/${video.id}/hls/${playlistPath!.replace(/index\.m3u8$/, "")}`;
+      const playlist = await fetch(`${app.url}/a/${video.id}/hls/${playlistPath}`);
+      expect(playlist.status).toBe(200);
+      const body = await playlist.text();
+      const durations = [...body.matchAll(/#EXTINF:([0-9.]+)/g)].map((m) => Number(m[1]));
+      expect(durations.reduce((a, b) => a + b, 0)).toBeCloseTo(6, 0);
+      for (const segment of body.split("\n").filter((line) => line.endsWith(".ts"))) {
+        const res = await fetch(base + segment);
+        expect(res.status, segment).toBe(200);
+        expect(res.headers.get("content-type")).toBe("video/mp2t");
+        expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      }
+    }
+
+    // A real player-like check: ffprobe reads the stream over HTTP from the running server
+    // (asynchronously: the server answers from this same process).
+    const { stdout } = await promisify(execFile)("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", video.urls.hls], { timeout: 60_000 });
+    expect(Number(stdout.trim())).toBeGreaterThan(5.5);
+    expect(Number(stdout.trim())).toBeLessThan(6.5);
+
+    expect((await fetch(`${app.url}/a/${video.id}/hls/../../etc/passwd`)).status).toBe(404);
+    expect((await fetch(`${app.url}/a/${video.id}/hls/720p/other.txt`)).status).toBe(404);
+  }, 180_000);
+
+  it("fails a truncated video's stream cleanly and hides private streams", async () => {
+    const broken = await settled(app, owner, (await upload(app, owner, fixture("video/truncated-50pct-no-moov.mp4"), { "content-type": "video/mp4" })).body.id);
+    const res = await fetch(`${app.url}/a/${broken.id}/hls/master.m3u8`, { headers: bearer(owner) });
+    expect(res.status).toBe(422);
+    expect((await json(res)).error.code).toBe("undecodable_media");
+    const other = await app.token("eve");
+    expect((await fetch(`${app.url}/a/${broken.id}/hls/master.m3u8`, { headers: bearer(other) })).status).toBe(404);
+  });
+});
