@@ -87,7 +87,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ffprobe = createFfprobe();
   const probes = [ffprobe, createPdfProbe(), createHeifProbe()];
   const frames = [createPosterSource(), createPdfPageSource()];
-  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder: createHlsTranscoder(), logger, clock });
+  const transcoder = createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels });
+  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, logger, clock });
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
@@ -117,7 +118,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const app = options.api
     ? await buildApp({
       publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
-      store, queue, engine, probes, frames, hls, metrics: metricsRegistry, logger,
+      store, queue, engine, probes, frames, hls, transcoder, metrics: metricsRegistry, logger,
     })
     : undefined;
 

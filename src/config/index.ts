@@ -20,6 +20,8 @@ export interface Config {
   redisUrl: string | undefined;
   redisPrefix: string;
   clamd: string | undefined;
+  maxVideoSeconds: number;
+  maxVideoPixels: number;
   publicUrl: string | undefined;
   jwtSecret: string | undefined;
   maxUploadBytes: number;
@@ -66,6 +68,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
     redisPrefix: pattern(read, "ASSETD_REDIS_PREFIX", /^[A-Za-z0-9_.-]{1,64}$/, "assetd"),
     clamd: clamdAddress(read("ASSETD_CLAMD")),
+    maxVideoSeconds: integer(read, "ASSETD_MAX_VIDEO_SECONDS", 3600, 1, 86_400),
+    maxVideoPixels: integer(read, "ASSETD_MAX_VIDEO_PIXELS", 4096 * 4096, 1, 100_000_000),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),

@@ -39,6 +39,8 @@ export interface AppDeps {
   probes: readonly MediaProbe[];
   frames: readonly FrameSource[];
   hls: HlsService;
+  /** ffmpeg for HLS ladders: its availability is reported and checked before queueing work. */
+  transcoder: { status(): Promise<{ available: boolean; version?: string; reason?: string }> };
   metrics: MetricsRegistry;
   logger?: PinoLogger;
 }

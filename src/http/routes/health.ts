@@ -24,7 +24,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     ]);
     const ok = Object.values(checks).every((c) => c.ok);
     // Media tools are optional features: reported, but they do not make the service unready.
-    tools ??= Promise.all(deps.probes.map((probe) => probe.status()));
+    tools ??= Promise.all([...deps.probes.map((probe) => probe.status()), deps.transcoder.status()]);
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "unavailable", checks, engine: deps.engine.processorVersion, tools: await tools });
   });
 

@@ -13,6 +13,8 @@ const RETRY_AFTER_SECONDS = 5;
  * so identical videos share one, and their files are immutable.
  */
 export async function hlsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // Installed tools do not change while the process runs: ask once.
+  let ffmpeg: ReturnType<AppDeps["transcoder"]["status"]> | undefined;
   app.route({
     method: ["GET", "HEAD"],
     url: "/a/:id/hls/*",
@@ -33,6 +35,10 @@ export async function hlsRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         throw new AppError(code, failure?.message ?? "the video could not be transcoded");
       }
       if (status === "missing") {
+        // Without ffmpeg the job could never succeed: say so instead of answering 202 forever.
+        ffmpeg ??= deps.transcoder.status();
+        const tool = await ffmpeg;
+        if (!tool.available) throw new AppError("dependency_down", `video streaming is unavailable: ${tool.reason ?? "ffmpeg is missing"}`);
         await deps.queue.enqueue("transcode-hls", { assetId: asset.id }, { key: sha256 });
         reply.header("Retry-After", String(RETRY_AFTER_SECONDS)).header("Location", request.url).header("X-Cache", "MISS");
         reply.header("Cache-Control", "no-store");
