@@ -101,7 +101,43 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return { recipe, negotiated: request.autoFormat };
   }
 
-  async function variant(caller: Caller, id: string, query: Query, accept: string | undefined): Promise<VariantResult> {
+  /**
+   * Renders shared by concurrent requests are cancelled only when every request waiting on
+   * them has gone away (a client that disconnects must not cancel other clients' result).
+   */
+  const inFlight = new Map<string, { controller: AbortController; waiting: number }>();
+
+  function watch(cacheKey: string, signal: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
+    let entry = inFlight.get(cacheKey);
+    if (!entry) {
+      entry = { controller: new AbortController(), waiting: 0 };
+      inFlight.set(cacheKey, entry);
+    }
+    const current = entry;
+    current.waiting++;
+    let counted = true;
+    const leave = () => {
+      if (!counted) return;
+      counted = false;
+      current.waiting--;
+      if (current.waiting === 0 && inFlight.get(cacheKey) === current) inFlight.delete(cacheKey);
+    };
+    const onAbort = () => {
+      const last = current.waiting === 1;
+      leave();
+      if (last) current.controller.abort(new AppError("bad_request", "the client went away"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    return {
+      signal: current.controller.signal,
+      done() {
+        signal?.removeEventListener("abort", onAbort);
+        leave();
+      },
+    };
+  }
+
+  async function variant(caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal): Promise<VariantResult> {
     const { recipe, negotiated } = plan(query, accept);
     const asset = await servable(caller, id);
     const contentType = asset.contentType ?? "";
@@ -132,7 +168,14 @@ export function createDeliveryService(deps: DeliveryDeps) {
     metrics.variantMiss();
     counters.misses++;
     const started = performance.now();
-    const { value, collapsed } = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames));
+    const watched = watch(cacheKey, signal);
+    let flight;
+    try {
+      flight = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames, watched.signal));
+    } finally {
+      watched.done();
+    }
+    const { value, collapsed } = flight;
     if (collapsed) metrics.variantCollapsed();
     return {
       asset, cacheKey, contentType: value.contentType, data: value.data, negotiated, cache: "MISS",
@@ -156,7 +199,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     }
   }
 
-  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames?: FrameSource) {
+  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames?: FrameSource, signal?: AbortSignal) {
     // Another process (or an earlier flight) may have finished it meanwhile.
     const cached = await readCached(cacheKey);
     if (cached) return cached;
@@ -172,9 +215,10 @@ export function createDeliveryService(deps: DeliveryDeps) {
       if (!frames) return engine.render(source, recipe, deps.limits);
       // A video frame or PDF page becomes a PNG still, then goes through the image recipe;
       // without `fmt` a still is delivered as JPEG.
+      // ffmpeg and pdfjs stop when every client waiting for this still has gone.
       const still = await frames.frame(source, {
         t: recipe.t, page: recipe.page, targetWidth: recipe.w, maxPixels: deps.limits.maxInputPixels,
-      });
+      }, signal);
       const { t: _t, page: _page, ...imageRecipe } = recipe;
       return engine.render({ read: async () => still, contentType: "image/png" },
         { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits);

@@ -34,6 +34,34 @@ describe("video posters and PDF pages", () => {
     expect(other.headers.get("etag")).not.toBe(first.headers.get("etag"));
   });
 
+  it("stops the frame extraction when its only client disconnects, and not while another still waits", async () => {
+    const video = await put("video/h264-aac-1280x720-6s.mp4", "video/mp4");
+    const rows = async () => (await app.runtime.repos.variants.listByBlob(video.sha256)).length;
+    const rendersBefore = await rows();
+
+    // Alone: the client gives up; the render is abandoned and nothing is stored.
+    const lonely = new AbortController();
+    const abandoned = get(video.id, "t=5.9&w=97", {}).catch(() => undefined);
+    void abandoned;
+    const request = fetch(`${app.url}/a/${video.id}?t=5.8&w=98`, { headers: bearer(owner), signal: lonely.signal }).catch(() => "aborted");
+    setTimeout(() => lonely.abort(), 50);
+    expect(await request).toBe("aborted");
+    await abandoned;
+    await new Promise((r) => setTimeout(r, 3000));
+    const stored = (await app.runtime.repos.variants.listByBlob(video.sha256)).map((v) => v.recipe);
+    expect(stored).toContain("t=5.9&w=97");
+    expect(stored).not.toContain("t=5.8&w=98");
+    expect(await rows()).toBe(rendersBefore + 1);
+
+    // Shared: one of two clients leaves; the other still gets its poster.
+    const leaving = new AbortController();
+    const gone = fetch(`${app.url}/a/${video.id}?t=5.7&w=99`, { headers: bearer(owner), signal: leaving.signal }).catch(() => "aborted");
+    const staying = get(video.id, "t=5.7&w=99");
+    setTimeout(() => leaving.abort(), 50);
+    expect(await gone).toBe("aborted");
+    expect((await staying).status).toBe(200);
+  });
+
   it("keeps a rotated phone video upright", async () => {
     const video = await put("video/portrait-rotate-90-360x640-3s.mp4", "video/mp4");
     const res = await get(video.id, "t=1&fmt=png");

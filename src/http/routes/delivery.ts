@@ -60,7 +60,13 @@ export async function deliveryRoutes(app: FastifyInstance, deps: AppDeps): Promi
   }
 
   async function sendVariant(request: FastifyRequest, reply: FastifyReply, id: string, query: Query, download: boolean) {
-    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"));
+    // Aborted when the client disconnects before the response is written.
+    const disconnected = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) disconnected.abort();
+    };
+    reply.raw.once("close", onClose);
+    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal);
     const etag = `"${variant.cacheKey}"`;
     commonHeaders(reply, variant.asset, etag);
     reply.header("Accept-Ranges", "bytes");
