@@ -27,7 +27,7 @@ export interface HlsServiceDeps {
   uploadConcurrency?: number;
 }
 
-export type HlsStatus = "ready" | "missing" | "failed";
+export type HlsStatus = "ready" | "transcoding" | "missing" | "failed";
 
 export interface HlsFailure {
   code: string;
@@ -49,6 +49,8 @@ export interface HlsService {
 
 /** Not in the served allow-list: written when the media itself makes a ladder impossible. */
 const FAILURE_FILE = "failed.json";
+/** Not served either: marks a transcode under way, with its start time. */
+const PROGRESS_FILE = "progress.json";
 /** Decided by the source bytes: a retry would fail the same way, so no retry, and a marker. */
 const PERMANENT = new Set(["undecodable_media", "output_too_large", "pixel_limit_exceeded"]);
 
@@ -60,6 +62,9 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
   const uploadConcurrency = Math.max(1, deps.uploadConcurrency ?? 4);
   const masterKey = (sha256: string) => hlsKey(sha256, MASTER_PLAYLIST);
   const failureKey = (sha256: string) => `${hlsPrefix(sha256)}/${FAILURE_FILE}`;
+  // Written when a transcode starts, removed when it ends either way: "transcoding" in the
+  // manifest while it exists. A worker that dies leaves it; the job's retry replaces it.
+  const progressKey = (sha256: string) => `${hlsPrefix(sha256)}/${PROGRESS_FILE}`;
 
   async function failure(sha256: string): Promise<HlsFailure | undefined> {
     try {
@@ -106,6 +111,8 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
 
       const started = clock.now();
       const work = await mkdtemp(join(tempRoot, "assetd-hls-"));
+      await store.put(progressKey(sha256), Buffer.from(JSON.stringify({ state: "transcoding", startedAt: started, ladder: LADDER_VERSION })));
+      let finished = false;
       try {
         // A store without local files (S3) is streamed to disk once, for the probe and ffmpeg
         // both; store.read() would hold the whole video in memory.
@@ -144,21 +151,25 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
             const marker: HlsFailure = { code: error.code, message: error.message, ladder: LADDER_VERSION, at: clock.now() };
             await store.put(failureKey(sha256), Buffer.from(JSON.stringify(marker)));
             logger.warn({ assetId, sha256, code: error.code, err: error.cause ?? error }, "transcode-hls: the video cannot be transcoded");
+            finished = true;
             return;
           }
           throw error;
         }
         const transcodeMs = clock.now() - started;
         await upload(sha256, outDir, files);
+        finished = true;
         logger.info({ assetId, sha256, files: files.length, transcodeMs, totalMs: clock.now() - started }, "transcode-hls: ladder stored");
       } finally {
         await rm(work, { recursive: true, force: true });
+        if (finished) await store.delete(progressKey(sha256));
       }
     },
 
     async status(sha256) {
       if (await store.head(masterKey(sha256))) return "ready";
       if (await store.head(failureKey(sha256))) return "failed";
+      if (await store.head(progressKey(sha256))) return "transcoding";
       return "missing";
     },
 

@@ -23,6 +23,7 @@ describe.skipIf(!hasFfmpeg)("HLS", () => {
     const video = await settled(app, owner, created.body.id, 30_000);
     expect(video.urls.hls).toBe(`${app.url}/a/${video.id}/hls/master.m3u8`);
 
+    expect(video.streaming).toEqual({ hls: "none" });
     const first = await fetch(video.urls.hls);
     expect(first.status).toBe(202);
     expect(first.headers.get("retry-after")).toBe("5");
@@ -31,11 +32,16 @@ describe.skipIf(!hasFfmpeg)("HLS", () => {
 
     const deadline = Date.now() + 120_000;
     let master: Response;
+    const seen = new Set<string>();
     do {
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 200));
+      seen.add((await json(await fetch(`${app.url}/v1/assets/${video.id}`))).streaming.hls);
       master = await fetch(video.urls.hls);
     } while (master.status === 202 && Date.now() < deadline);
+    // The manifest shows the work under way (a transcode takes seconds; we look every 200 ms).
+    expect(seen.has("transcoding")).toBe(true);
     expect(master.status).toBe(200);
+    expect((await json(await fetch(`${app.url}/v1/assets/${video.id}`))).streaming).toEqual({ hls: "ready" });
     expect(master.headers.get("content-type")).toMatch(/^application\/vnd\.apple\.mpegurl/);
     expect(master.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     const text = await master.text();

@@ -114,7 +114,13 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
 
   app.get("/v1/assets/:id", async (request) => {
     const asset = await deps.assets.find(request.caller, idParam(request));
-    return manifest(request, asset);
+    const shown = manifest(request, asset);
+    // A video's stream: none yet, transcoding, ready or failed (one store lookup, single asset only).
+    if (asset.kind === "video" && asset.status === "ready" && asset.blobSha256) {
+      const hls = await deps.hls.status(asset.blobSha256);
+      return { ...shown, streaming: { hls: hls === "missing" ? "none" : hls } };
+    }
+    return shown;
   });
 
   app.get("/v1/assets/:id/events", async (request) => {

@@ -34,7 +34,7 @@ export async function hlsRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         const code = failure?.code === "output_too_large" || failure?.code === "pixel_limit_exceeded" ? failure.code : "undecodable_media";
         throw new AppError(code, failure?.message ?? "the video could not be transcoded");
       }
-      if (status === "missing") {
+      if (status === "missing" || status === "transcoding") {
         // Without ffmpeg the job could never succeed: say so instead of answering 202 forever.
         ffmpeg ??= deps.transcoder.status();
         const tool = await ffmpeg;
