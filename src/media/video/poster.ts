@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
@@ -6,7 +5,7 @@ import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
 import type { ProbeSource } from "../../ports/media-probe.js";
 import { createGate } from "../gate.js";
 import { withLocalFile } from "./local-file.js";
-import type { ToolResult } from "./run-tool.js";
+import { runTool, type ToolResult } from "./run-tool.js";
 
 export interface PosterOptions {
   /** The ffmpeg executable: a name looked up on PATH, or a path. Default "ffmpeg". */
@@ -38,88 +37,6 @@ function undecodable(tool: string, why: string, result?: ToolResult): AppError {
   return new AppError("undecodable_media", "the video could not be decoded", {}, { cause: new Error(`${tool}: ${detail}`) });
 }
 
-/**
- * runTool (./run-tool.ts) plus an AbortSignal: a client that goes away must not leave an
- * ffmpeg decoding for nobody. Same contract: argument array, no shell, own process group
- * (SIGKILLed on timeout, abort or stdout overflow), resolves once the process is gone,
- * rejects on a spawn error (with its `code`) or with `signal.reason` when aborted.
- */
-function runAbortable(
-  binary: string, args: readonly string[], run: { timeoutMs: number; maxStdoutBytes: number; signal?: AbortSignal },
-): Promise<ToolResult> {
-  const { signal } = run;
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], shell: false, detached: true, windowsHide: true });
-    let killed = false;
-    const kill = () => {
-      killed = true;
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    };
-    const stdout: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stdoutOverflow = false;
-    let stderr = Buffer.alloc(0);
-    let timedOut = false;
-    let settled = false;
-
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, run.timeoutMs);
-    const onAbort = () => kill();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (stdoutOverflow) return;
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > run.maxStdoutBytes) {
-        stdoutOverflow = true;
-        kill();
-        return;
-      }
-      stdout.push(chunk);
-    });
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr = Buffer.concat([stderr, chunk]);
-      if (stderr.length > 4096) stderr = stderr.subarray(stderr.length - 4096);
-    });
-    child.once("error", (error) => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      reject(error);
-    });
-    const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      resolve({
-        exitCode, signal: exitSignal, stdout: Buffer.concat(stdout), stderrTail: stderr.toString("utf8").trim(), timedOut, stdoutOverflow,
-      });
-    };
-    child.once("close", finish);
-    child.once("exit", (exitCode, exitSignal) => {
-      if (killed) {
-        finish(exitCode, exitSignal);
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-      }
-    });
-  });
-}
 
 interface VideoFacts {
   width: number;
@@ -175,7 +92,7 @@ export function createPosterSource(options: PosterOptions = {}): FrameSource {
 
   async function run(tool: string, args: readonly string[], maxStdoutBytes: number, signal?: AbortSignal): Promise<ToolResult> {
     try {
-      return await runAbortable(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) });
+      return await runTool(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) });
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       const code = spawnCode(error);

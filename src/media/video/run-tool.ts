@@ -5,6 +5,8 @@ export interface ToolRun {
   timeoutMs: number;
   /** Output beyond this is a hostile or broken file, not metadata: the tool is killed. */
   maxStdoutBytes: number;
+  /** Kills the tool when aborted; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface ToolResult {
@@ -25,6 +27,8 @@ const STDERR_TAIL_BYTES = 4096;
  * rejects only when it could not be started (the spawn error, e.g. ENOENT, keeps its `code`).
  */
 export function runTool(binary: string, args: readonly string[], run: ToolRun): Promise<ToolResult> {
+  const { signal } = run;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, {
       stdio: ["ignore", "pipe", "pipe"],
@@ -33,7 +37,9 @@ export function runTool(binary: string, args: readonly string[], run: ToolRun): 
       detached: true,
       windowsHide: true,
     });
+    let killed = false;
     const kill = () => {
+      killed = true;
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -52,6 +58,11 @@ export function runTool(binary: string, args: readonly string[], run: ToolRun): 
       timedOut = true;
       kill();
     }, run.timeoutMs);
+    signal?.addEventListener("abort", kill, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", kill);
+    };
 
     child.stdout!.on("data", (chunk: Buffer) => {
       if (stdoutOverflow) return;
@@ -71,23 +82,27 @@ export function runTool(binary: string, args: readonly string[], run: ToolRun): 
     child.once("error", (error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cleanup();
       reject(error);
     });
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+    const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cleanup();
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       resolve({
-        exitCode, signal, stdout: Buffer.concat(stdout), stderrTail: stderr.toString("utf8").trim(), timedOut, stdoutOverflow,
+        exitCode, signal: exitSignal, stdout: Buffer.concat(stdout), stderrTail: stderr.toString("utf8").trim(), timedOut, stdoutOverflow,
       });
     };
     // Normally wait for "close" (all output read). Once we have killed the tool, its exit is
     // enough: a grandchild still holding the pipes open must not keep the caller waiting.
     child.once("close", finish);
-    child.once("exit", (exitCode, signal) => {
-      if (timedOut || stdoutOverflow) {
-        finish(exitCode, signal);
+    child.once("exit", (exitCode, exitSignal) => {
+      if (killed) {
+        finish(exitCode, exitSignal);
         child.stdout?.destroy();
         child.stderr?.destroy();
       }
