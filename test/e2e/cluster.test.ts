@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import pg from "pg";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,26 +9,13 @@ import { PG_URL, probePostgres } from "../db/databases.js";
 import { s3TestTarget } from "../helpers/s3.js";
 import { BACKEND, sha256 } from "../helpers/app.js";
 import { spawnServer, type ServerProcess } from "../helpers/process.js";
+import { deleteKeysStartingWith, probeRedis, REDIS_URL } from "../helpers/redis.js";
 
 /**
  * The scale-out deployment for real: two `serve --no-worker` API processes and one
  * `worker` process sharing PostgreSQL, an S3-protocol store (Swift) and Redis (BullMQ and
  * cluster-wide locks). Skipped, with the reason printed, when any of the three is missing.
  */
-const REDIS_URL = process.env.ASSETD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function probeRedis(): Promise<string | undefined> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000 });
-  try {
-    await redis.connect();
-    await redis.ping();
-    return undefined;
-  } catch (error) {
-    return `Redis at ${REDIS_URL} is not reachable (${(error as Error).message})`;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const s3 = await s3TestTarget();
 // Runs once, in the default pass; the ASSETD_TEST_BACKEND=scale pass re-runs the HTTP suites only.
@@ -115,10 +101,7 @@ describe.skipIf(Boolean(skip))("several processes on PostgreSQL + S3 + Redis", (
     await Promise.all(processes.map((p) => p.stop("SIGKILL")));
     await admin?.query(`drop database if exists ${database} with (force)`).catch(() => {});
     await admin?.end();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteKeysStartingWith(`${prefix}:`);
     await s3.cleanup(prefix);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);

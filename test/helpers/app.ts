@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import pg from "pg";
+import { deleteKeysStartingWith, REDIS_URL } from "./redis.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime } from "../../src/main.js";
 
@@ -71,7 +71,7 @@ async function scaleBackend(): Promise<Backend> {
   const s3 = await s3TestTarget();
   if (s3.skip) throw new Error(`ASSETD_TEST_BACKEND=scale needs an S3 server: ${s3.skip}`);
   const pgUrl = process.env.ASSETD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const redisUrl = process.env.ASSETD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const redisUrl = REDIS_URL;
   const name = `assetd_e2e_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
@@ -98,10 +98,7 @@ async function scaleBackend(): Promise<Backend> {
       }
       await admin.end();
       await s3.cleanup(name);
-      const redis = new Redis(redisUrl);
-      const keys = await redis.keys(`${name}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await deleteKeysStartingWith(`${name}:`, redisUrl);
     },
   };
 }

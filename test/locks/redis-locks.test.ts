@@ -11,8 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createRedisLocks, createRedisSingleFlight, type RedisLocksOptions, type RedisSingleFlightOptions } from "../../src/locks/redis.js";
 import { locksContract, singleFlightContract } from "../contract/locks.contract.js";
+import { deleteKeysStartingWith, probeRedis, REDIS_URL } from "../helpers/redis.js";
 
-const REDIS_URL = process.env.ASSETD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -22,34 +22,7 @@ function deferred() {
   return { promise, resolve };
 }
 
-/** undefined when Redis answers, else the reason it does not. */
-async function probeRedis(url: string): Promise<string | undefined> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (error) {
-    return `Redis at ${url} is not reachable (${error instanceof Error ? error.message : String(error)}); set ASSETD_TEST_REDIS_URL or start redis-server`;
-  } finally {
-    client.disconnect();
-  }
-}
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const client = new Redis(REDIS_URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== "0");
-  } finally {
-    client.disconnect();
-  }
-}
 
 const newPrefix = () => `assetd-test-${randomBytes(6).toString("hex")}:`;
 const FLIGHT: RedisSingleFlightOptions = { ttlMs: 2000, pollMs: 50, waitTimeoutMs: 10_000 };
@@ -61,13 +34,13 @@ describe.skipIf(redisSkip !== undefined)("redis locks", () => {
   locksContract("redis", async () => {
     const prefix = newPrefix();
     const locks = createRedisLocks(REDIS_URL, { prefix, ttlMs: 2000 });
-    return { subject: locks, close: async () => (await locks.close(), await deleteKeys(prefix)) };
+    return { subject: locks, close: async () => (await locks.close(), await deleteKeysStartingWith(prefix)) };
   });
 
   singleFlightContract("redis", async () => {
     const prefix = newPrefix();
     const flight = createRedisSingleFlight(REDIS_URL, { ...FLIGHT, prefix });
-    return { subject: flight, close: async () => (await flight.close(), await deleteKeys(prefix)) };
+    return { subject: flight, close: async () => (await flight.close(), await deleteKeysStartingWith(prefix)) };
   });
 
   describe("across processes", () => {
@@ -100,7 +73,7 @@ describe.skipIf(redisSkip !== undefined)("redis locks", () => {
     afterEach(async () => {
       await Promise.all(closers.map((close) => close()));
       for (const client of clients) client.disconnect();
-      await deleteKeys(prefix);
+      await deleteKeysStartingWith(prefix);
     });
 
     it("withLock excludes holders on two connections", async () => {

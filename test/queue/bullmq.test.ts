@@ -13,8 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobHandlers } from "../../src/ports/job-queue.js";
 import { createBullQueue, type BullJobQueue, type BullQueueOptions } from "../../src/queue/bullmq.js";
 import { CONTRACT_OPTIONS, jobQueueContract, type ContractQueueOptions, type QueueBackend } from "../contract/job-queue.contract.js";
+import { deleteKeysStartingWith, probeRedis, REDIS_URL } from "../helpers/redis.js";
 
-const REDIS_URL = process.env.ASSETD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const QUEUE_MODULE = pathToFileURL(fileURLToPath(new URL("../../src/queue/bullmq.ts", import.meta.url))).href;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -27,34 +27,7 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
-/** undefined when Redis answers, else the reason it does not. */
-async function probeRedis(url: string): Promise<string | undefined> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (error) {
-    return `Redis at ${url} is not reachable (${error instanceof Error ? error.message : String(error)}); set ASSETD_TEST_REDIS_URL or start redis-server`;
-  } finally {
-    client.disconnect();
-  }
-}
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== "0");
-  } finally {
-    client.disconnect();
-  }
-}
 
 const newPrefix = () => `assetd-test-${randomBytes(6).toString("hex")}`;
 
@@ -82,7 +55,7 @@ function bullBackend(): Promise<QueueBackend> {
     async dispose() {
       // Handlers left hanging by a test must not keep the suite waiting.
       await Promise.all(queues.map(async (q) => q.stop({ timeoutMs: 100 }).then(() => q.close())));
-      await deleteKeys(REDIS_URL, prefix);
+      await deleteKeysStartingWith(`${prefix}:`);
     },
   });
 }
@@ -118,7 +91,7 @@ describe.skipIf(redisSkip !== undefined)("bullmq queue", () => {
     afterEach(async () => {
       await Promise.all(queues.map(async (q) => q.stop({ timeoutMs: 100 }).then(() => q.close())));
       redis.disconnect();
-      await deleteKeys(REDIS_URL, prefix);
+      await deleteKeysStartingWith(`${prefix}:`);
     });
 
     it("picks up the job of a worker process killed with SIGKILL mid-job", async () => {
@@ -282,7 +255,7 @@ describe.skipIf(redisSkip !== undefined)("bullmq queue", () => {
         expect((await theirs.depth())["extract-metadata"].waiting).toBe(1);
       } finally {
         await theirs.close();
-        await deleteKeys(REDIS_URL, other);
+        await deleteKeysStartingWith(`${other}:`);
       }
     });
   });
