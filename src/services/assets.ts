@@ -67,11 +67,18 @@ export function createAssetService(deps: AssetServiceDeps) {
 
   /** Soft delete; when the last reference to the content goes, the bytes and variants go too. */
   async function remove(caller: Caller, id: string): Promise<void> {
-    const asset = await findWritable(caller, id);
-    assertTransition(asset.status, "deleted", id);
-    const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());
-    if (!result) throw new AppError("state_conflict", "the asset changed while being deleted; try again");
-    if (asset.blobSha256 && result.refcount === 0) await collectBlob(asset.blobSha256);
+    // A background job may move the asset on (verified -> ready) between our read and our
+    // compare-and-set; a delete still wins, so read the new state and try again.
+    for (let attempt = 1; ; attempt++) {
+      const asset = await findWritable(caller, id);
+      assertTransition(asset.status, "deleted", id);
+      const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());
+      if (result) {
+        if (asset.blobSha256 && result.refcount === 0) await collectBlob(asset.blobSha256);
+        return;
+      }
+      if (attempt === 5) throw new AppError("state_conflict", "the asset kept changing while being deleted; try again");
+    }
   }
 
   async function collectBlob(sha256: string): Promise<void> {
