@@ -24,6 +24,11 @@ export interface StagedObject {
    */
   commit(key: string): Promise<"created" | "existed">;
   discard(): Promise<void>;
+  /**
+   * The staged bytes from the start (to hash or sniff them before commit); only before
+   * commit or discard. For an adopted object these are the bytes `commit` will place.
+   */
+  read(): Promise<Readable>;
 }
 
 /** What a backend can do beyond the basics, so callers branch on features, not on backends. */
@@ -57,6 +62,18 @@ export interface BlobStore {
    * directly. Only stores that keep objects on a local disk implement it.
    */
   localPath?(key: string): string;
+  /**
+   * Turns the committed object at `key` (bytes a client wrote straight to the store) into
+   * a staged object: `commit(target)` moves it to `target` (dropping it when `target`
+   * already exists) and `discard()` deletes it. Either way no object is left at `key`.
+   * Throws BlobNotFoundError when there is no object at `key`.
+   */
+  adopt(key: string): Promise<StagedObject>;
+  /**
+   * Direct-to-store uploads (presigned URLs and multipart sessions); present exactly when
+   * `capabilities.presign` is true.
+   */
+  readonly direct?: DirectUploads;
   /** Readiness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -69,4 +86,43 @@ export class BlobNotFoundError extends Error {
     this.name = "BlobNotFoundError";
     this.key = key;
   }
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+export interface PendingMultipart {
+  key: string;
+  uploadId: string;
+  initiatedAt: number;
+}
+
+/**
+ * Clients send bytes straight to the store with presigned URLs (S3 SigV4). Every URL is
+ * bound to one key, one method and, for a single PUT, one Content-Type that the store
+ * checks; it stops working after `expiresInSeconds`. Keys are store keys (the store adds
+ * its own prefix).
+ */
+export interface DirectUploads {
+  /** A PUT URL for the whole object; the request must carry exactly `contentType`. */
+  presignPut(key: string, contentType: string, expiresInSeconds: number): Promise<string>;
+  /** Starts a multipart upload whose object will carry `contentType`; returns its id. */
+  createMultipart(key: string, contentType: string): Promise<string>;
+  /** A PUT URL for one part (1-based `partNumber`). */
+  presignPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /** The parts the store holds so far, in part-number order. */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+  /**
+   * Joins the parts into the object at `key`. Throws AppError `invalid_parameter` when a
+   * part is missing, too small, or its ETag does not match, and `not_found` when the
+   * upload is unknown (aborted, or already completed).
+   */
+  completeMultipart(key: string, uploadId: string, parts: ReadonlyArray<{ partNumber: number; etag: string }>): Promise<void>;
+  /** Idempotent: aborting an unknown or finished upload succeeds. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  /** Unfinished multipart uploads whose key starts with `prefix`. */
+  listMultipart(prefix: string): AsyncIterable<PendingMultipart>;
 }

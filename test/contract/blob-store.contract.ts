@@ -127,6 +127,15 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreFi
         expect(await keysUnder(store, "")).toEqual([key]);
       });
 
+      it("reads the staged bytes back before commit, and not after", async () => {
+        const bytes = randomBytes(200_000);
+        const staged = await store.stage(chunked(bytes));
+        expect(sha256(await collect(await staged.read()))).toBe(sha256(bytes));
+        expect(sha256(await collect(await staged.read()))).toBe(sha256(bytes));
+        expect(await staged.commit(rawKey(sha256(bytes)))).toBe("created");
+        await expect(staged.read()).rejects.toThrow(/committed or discarded/);
+      });
+
       it("does not list staged bytes before commit, nor after discard", async () => {
         const staged = await store.stage(chunked(randomBytes(50_000)));
         expect(await keysUnder(store, "")).toEqual([]);
@@ -167,6 +176,82 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreFi
         expect(await store.head(key)).toEqual({ key, size: 0 });
         expect((await store.read(key)).length).toBe(0);
         expect((await collect(await store.get(key))).length).toBe(0);
+      });
+    });
+
+    describe("adopt", () => {
+      /** Where a client's direct upload would land: a committed object outside the content keys. */
+      const uploadKey = (name: string) => `uploads/${name}`;
+
+      it("moves the object to the target on commit and leaves no source", async () => {
+        const bytes = randomBytes(300_000);
+        const source = uploadKey("first");
+        await store.put(source, bytes);
+
+        const adopted = await store.adopt(source);
+        expect(adopted.size).toBe(bytes.length);
+        expect(sha256(await collect(await adopted.read()))).toBe(sha256(bytes));
+        const key = rawKey(sha256(bytes));
+        expect(await adopted.commit(key)).toBe("created");
+
+        expect(sha256(await store.read(key))).toBe(sha256(bytes));
+        expect(await store.head(key)).toEqual({ key, size: bytes.length });
+        expect(await store.head(source)).toBeUndefined();
+        await expect(store.read(source)).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect(await keysUnder(store, "")).toEqual([key]);
+      });
+
+      it("keeps the existing target and drops the source when the target is taken", async () => {
+        const original = randomBytes(10_000);
+        const { key } = await ingest(store, original);
+        const source = uploadKey("duplicate");
+        await store.put(source, randomBytes(20_000));
+
+        const adopted = await store.adopt(source);
+        expect(adopted.size).toBe(20_000);
+        expect(await adopted.commit(key)).toBe("existed");
+
+        expect(sha256(await store.read(key))).toBe(sha256(original));
+        expect(await store.head(source)).toBeUndefined();
+        expect(await keysUnder(store, "")).toEqual([key]);
+      });
+
+      it("deletes the source on discard", async () => {
+        const source = uploadKey("rejected");
+        await store.put(source, randomBytes(1000));
+        const adopted = await store.adopt(source);
+        await adopted.discard();
+        await adopted.discard();
+        expect(await store.head(source)).toBeUndefined();
+        expect(await keysUnder(store, "")).toEqual([]);
+        await expect(adopted.commit(rawKey("a".repeat(64)))).rejects.toThrow(/discarded/);
+      });
+
+      it("adopts zero-byte objects", async () => {
+        const source = uploadKey("empty");
+        await store.put(source, new Uint8Array(0));
+        const adopted = await store.adopt(source);
+        expect(adopted.size).toBe(0);
+        const key = rawKey(sha256(Buffer.alloc(0)));
+        expect(await adopted.commit(key)).toBe("created");
+        expect(await store.head(key)).toEqual({ key, size: 0 });
+        expect(await keysUnder(store, "")).toEqual([key]);
+      });
+
+      it("refuses to commit onto the source's own key, and the source can still be discarded", async () => {
+        const source = uploadKey("self");
+        await store.put(source, randomBytes(100));
+        const adopted = await store.adopt(source);
+        await expect(adopted.commit(source)).rejects.toThrow(/own key/);
+        expect(await store.head(source)).toEqual({ key: source, size: 100 });
+        await adopted.discard();
+        expect(await keysUnder(store, "")).toEqual([]);
+      });
+
+      it("rejects a missing key, or a key prefix, with BlobNotFoundError", async () => {
+        await expect(store.adopt(uploadKey("never-written"))).rejects.toBeInstanceOf(BlobNotFoundError);
+        const { key } = await ingest(store, randomBytes(100));
+        await expect(store.adopt(key.slice(0, key.lastIndexOf("/")))).rejects.toBeInstanceOf(BlobNotFoundError);
       });
     });
 

@@ -138,6 +138,7 @@ describe("fs store specifics", () => {
       await expect(store.read(key)).rejects.toThrow(/invalid storage key/);
       await expect(store.head(key)).rejects.toThrow(/invalid storage key/);
       await expect(store.delete(key)).rejects.toThrow(/invalid storage key/);
+      await expect(store.adopt(key)).rejects.toThrow(/invalid storage key/);
       expect(() => store.localPath?.(key)).toThrow(/invalid storage key/);
       expect(await readdir(dir)).toEqual(["nested"]);
       expect(await staged()).toEqual([]);
@@ -174,6 +175,21 @@ describe("fs store specifics", () => {
     await store.put(key, Buffer.from("x"));
     await store.delete(key);
     expect((await readdir(root)).sort()).toEqual([".staging"]);
+  });
+
+  it("prunes the adopted source's emptied fan-out directories on commit", async () => {
+    const source = "uploads/ab/cd/direct-upload";
+    await store.put(source, Buffer.from("adopted"));
+    const key = rawKey("4".repeat(64));
+    expect(await (await store.adopt(source)).commit(key)).toBe("created");
+    expect((await readdir(root)).sort()).toEqual([".staging", "raw"]);
+    expect(await readFile(join(root, key), "utf8")).toBe("adopted");
+    expect(await staged()).toEqual([]);
+  });
+
+  it("has no direct uploads (presign is false)", () => {
+    expect(store.capabilities.presign).toBe(false);
+    expect(store.direct).toBeUndefined();
   });
 
   it("keeps unrelated files out of listings", async () => {

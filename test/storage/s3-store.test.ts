@@ -123,6 +123,7 @@ if (!target.available) {
 
     it("declares presign and multipart, not storage classes", () => {
       expect(store.capabilities).toEqual({ presign: true, multipart: true, storageClasses: false });
+      expect(store.direct).toBeDefined();
     });
 
     it("keeps objects at <prefix>/<key> and only there", async () => {
@@ -292,6 +293,7 @@ if (!target.available) {
         await expect(store.read(key)).rejects.toThrow(/invalid storage key/);
         await expect(store.head(key)).rejects.toThrow(/invalid storage key/);
         await expect(store.delete(key)).rejects.toThrow(/invalid storage key/);
+        await expect(store.adopt(key)).rejects.toThrow(/invalid storage key/);
         expect(await rawKeysUnder(admin, bucket, `${prefix}/`)).toEqual([]);
       },
     );

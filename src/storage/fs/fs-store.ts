@@ -61,12 +61,23 @@ export async function createFsStore(root: string, options: FsStoreOptions = {}):
     }
   }
 
+  /** Unlinks the object file, then its now-empty fan-out directories; a missing file is fine. */
+  async function removeObject(path: string): Promise<void> {
+    try {
+      await unlink(path);
+    } catch (e) {
+      if (isMissing(e)) return;
+      throw e;
+    }
+    await pruneEmptyDirs(path);
+  }
+
   return {
     capabilities: CAPABILITIES,
 
     async stage(body: Readable, signal?: AbortSignal) {
       const { path, size } = await staging.write(body, signal);
-      return new FsStagedObject(staging, path, size, pathOf);
+      return new FsStagedObject({ path, remove: () => staging.remove(path) }, size, pathOf);
     },
 
     async put(key: string, bytes: Uint8Array) {
@@ -109,14 +120,23 @@ export async function createFsStore(root: string, options: FsStoreOptions = {}):
     },
 
     async delete(key: string) {
+      await removeObject(pathOf(key));
+    },
+
+    async adopt(key: string) {
       const path = pathOf(key);
+      let size: number;
       try {
-        await unlink(path);
+        const info = await stat(path);
+        if (!info.isFile()) throw new BlobNotFoundError(key);
+        size = info.size;
       } catch (e) {
-        if (isMissing(e)) return;
+        if (isMissing(e)) throw new BlobNotFoundError(key);
         throw e;
       }
-      await pruneEmptyDirs(path);
+      // Unlike a staging temp file nothing sweeps an object's key, so a failed removal
+      // throws rather than leaving the source quietly behind.
+      return new FsStagedObject({ path, remove: () => removeObject(path) }, size, pathOf);
     },
 
     list(prefix: string) {

@@ -18,6 +18,11 @@ export interface CopyRequest {
   to: string;
   /** Size of the source object in bytes. */
   size: number;
+  /**
+   * The source's ETag when it was measured: the copy fails (412 PreconditionFailed) if the
+   * source has been replaced since, so the bytes copied are the bytes that were checked.
+   */
+  ifMatch?: string;
   /** Above this size the copy is made part by part. Default: 5 GiB, the CopyObject limit. */
   singleCopyLimit?: number;
   /** Parts of a multipart copy, at least 5 MiB. Default: 512 MiB, or more to fit MAX_PARTS. */
@@ -38,9 +43,9 @@ export function copySource(bucket: string, key: string): string {
  * UploadPartCopy ranges. A failed multipart copy is aborted, leaving no parts behind.
  */
 export async function copyObject(client: S3Client, request: CopyRequest): Promise<void> {
-  const { bucket, from, to, size } = request;
+  const { bucket, from, to, size, ifMatch } = request;
   if (size <= (request.singleCopyLimit ?? MAX_SINGLE_OBJECT)) {
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from) }));
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from), CopySourceIfMatch: ifMatch }));
     return;
   }
   const partSize = Math.max(request.partSize ?? 512 * MIB, Math.ceil(size / MAX_PARTS));
@@ -62,6 +67,7 @@ export async function copyObject(client: S3Client, request: CopyRequest): Promis
             UploadId,
             PartNumber: index + 1,
             CopySource: copySource(bucket, from),
+            CopySourceIfMatch: ifMatch,
             CopySourceRange: `bytes=${start}-${end}`,
           }),
         );

@@ -31,9 +31,11 @@ export function isMissingObject(e: unknown): boolean {
   return name === "NoSuchKey" || name === "NotFound" || httpStatus(e) === 404;
 }
 
-/** An AbortMultipartUpload for an upload that is already gone. */
+/** An AbortMultipartUpload for an upload that is already gone (but not a missing bucket). */
 export function isMissingUpload(e: unknown): boolean {
-  return errorName(e) === "NoSuchUpload" || httpStatus(e) === 404;
+  const name = errorName(e);
+  if (name === "NoSuchBucket") return false;
+  return name === "NoSuchUpload" || httpStatus(e) === 404;
 }
 
 /** Errors raised before any HTTP answer: the store cannot be reached at all. */

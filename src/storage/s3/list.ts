@@ -44,7 +44,8 @@ export async function* listObjects(client: S3Client, request: ListRequest): Asyn
   } while (token);
 }
 
-function isValidKey(key: string): boolean {
+/** Whether `key` (store prefix removed) is a key the store would accept. */
+export function isValidKey(key: string): boolean {
   try {
     assertKey(key);
     return true;

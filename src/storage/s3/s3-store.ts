@@ -13,14 +13,22 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 import { AppError } from "../../domain/errors.js";
-import { BlobNotFoundError, type BlobStore, type ByteRange, type StoreCapabilities } from "../../ports/blob-store.js";
+import {
+  BlobNotFoundError,
+  type BlobStore,
+  type ByteRange,
+  type DirectUploads,
+  type StoreCapabilities,
+} from "../../ports/blob-store.js";
 import { silentLogger, type Logger } from "../../ports/logger.js";
 import { assertKey } from "../fs/keys.js";
 import { copyObject } from "./copy.js";
+import { createDirectUploads } from "./direct.js";
 import { errorName, httpStatus, isMissingObject, mapped, toStoreError } from "./errors.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { DEFAULT_PART_SIZE, MAX_SINGLE_OBJECT, MIN_PART_SIZE } from "./limits.js";
 import { listObjects } from "./list.js";
+import { copyIfUnchanged, isPreconditionFailed, replacedError } from "./pinned-copy.js";
 import { S3StagedObject, type StagingHost } from "./staged-object.js";
 import { sweepStaging } from "./sweep.js";
 import { contentMd5, uploadStream } from "./upload.js";
@@ -49,6 +57,7 @@ export interface S3StoreOptions {
 
 /** The S3 store's extras beyond the port, available where `capabilities.presign` is true. */
 export interface S3BlobStore extends BlobStore {
+  readonly direct: DirectUploads;
   /**
    * A URL that lets its holder GET (or PUT) the object at `key` without credentials for
    * `expiresInSeconds`. Whoever holds a PUT URL chooses the bytes: never presign a PUT to a
@@ -93,7 +102,18 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
   }
   const prefix = storePrefix(options.prefix);
   const stagingPrefix = `${prefix}.staging/`;
-  const client = new S3Client(clientConfig(options));
+  const config = clientConfig(options);
+  const client = new S3Client(config);
+  // Signs URLs only, never sends. Without a body at signing time, a client that adds
+  // checksums (WHEN_SUPPORTED, the SDK's default on AWS) signs the CRC32 of zero bytes into
+  // every PUT URL, and the real upload is then refused; WHEN_REQUIRED adds none for PUT and
+  // UploadPart. It shares the main client's (memoised) credential provider.
+  const presigner = new S3Client({
+    ...config,
+    credentials: client.config.credentials,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
   const commits = new KeyedMutex();
 
   /** `<prefix>/<key>` after the same key rules as the fs store (InvalidKeyError otherwise). */
@@ -102,10 +122,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
     return prefix + key;
   };
 
-  async function headObject(fullKey: string): Promise<number | undefined> {
+  async function headObject(fullKey: string): Promise<{ size: number; etag: string | undefined } | undefined> {
     try {
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey }));
-      return head.ContentLength ?? 0;
+      return { size: head.ContentLength ?? 0, etag: head.ETag };
     } catch (e) {
       if (isMissingObject(e)) return undefined;
       throw toStoreError(e);
@@ -126,24 +146,53 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
     }
   }
 
+  async function deleteObject(fullKey: string): Promise<void> {
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey }));
+    } catch (e) {
+      if (!isMissingObject(e)) throw toStoreError(e);
+    }
+  }
+
+  const readSource: StagingHost["readSource"] = async (sourceKey, etag) => {
+    try {
+      const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: sourceKey, IfMatch: etag }));
+      if (Body === undefined) return Readable.from([]);
+      if (Body instanceof Readable) return Body;
+      throw new Error("S3 store: GetObject returned a non-Node body");
+    } catch (e) {
+      if (isPreconditionFailed(e)) throw replacedError(e);
+      if (isMissingObject(e)) throw new BlobNotFoundError(sourceKey.slice(prefix.length));
+      throw toStoreError(e);
+    }
+  };
+
+  const place: StagingHost["place"] = (sourceKey, fullKey, size, etag) =>
+    mapped(
+      commits.run(fullKey, async () => {
+        if ((await headObject(fullKey)) !== undefined) return "existed" as const;
+        const copy = { bucket, from: sourceKey, to: fullKey, size };
+        await (etag === undefined ? copyObject(client, copy) : copyIfUnchanged(client, { ...copy, etag }));
+        return "created" as const;
+      }),
+    );
+
+  /** stage(): the source is a `.staging/` object, swept later if its delete fails. */
   const staging: StagingHost = {
     objectKey,
-    place: (stagingKey, fullKey, size) =>
-      mapped(
-        commits.run(fullKey, async () => {
-          if ((await headObject(fullKey)) !== undefined) return "existed" as const;
-          await copyObject(client, { bucket, from: stagingKey, to: fullKey, size });
-          return "created" as const;
-        }),
-      ),
-    async removeStaging(stagingKey) {
+    place,
+    readSource,
+    async removeSource(stagingKey) {
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: stagingKey }));
+        await deleteObject(stagingKey);
       } catch (e) {
-        if (!isMissingObject(e)) logger.warn({ err: e, key: stagingKey }, "could not delete a staged object");
+        logger.warn({ err: e, key: stagingKey }, "could not delete a staged object");
       }
     },
   };
+
+  /** adopt(): the source is a committed object that nothing sweeps, so a failed delete throws. */
+  const adopted: StagingHost = { objectKey, place, readSource, removeSource: deleteObject };
 
   // In the background: start-up must not wait for (or fail on) a sweep of a large bucket;
   // close() cuts it short.
@@ -200,18 +249,25 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
     },
 
     async head(key: string) {
-      const size = await headObject(objectKey(key));
-      return size === undefined ? undefined : { key, size };
+      const found = await headObject(objectKey(key));
+      return found === undefined ? undefined : { key, size: found.size };
     },
 
     async delete(key: string) {
-      const fullKey = objectKey(key);
-      try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey }));
-      } catch (e) {
-        if (!isMissingObject(e)) throw toStoreError(e);
-      }
+      await deleteObject(objectKey(key));
     },
+
+    async adopt(key: string) {
+      const fullKey = objectKey(key);
+      const found = await headObject(fullKey);
+      if (found === undefined) throw new BlobNotFoundError(key);
+      // A client may still hold a valid presigned URL for `key` and PUT other bytes before
+      // commit: the copy is pinned to this ETag, so what gets committed is what was
+      // measured (and hashed, by a reader that got the same ETag), or nothing.
+      return new S3StagedObject(adopted, fullKey, found.size, found.etag);
+    },
+
+    direct: createDirectUploads({ client, presigner, bucket, storePrefix: prefix, objectKey, pageSize: listPageSize }),
 
     list(listPrefix: string) {
       return listObjects(client, { bucket, storePrefix: prefix, prefix: listPrefix, pageSize: listPageSize });
@@ -223,7 +279,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
         method === "GET"
           ? new GetObjectCommand({ Bucket: bucket, Key: fullKey })
           : new PutObjectCommand({ Bucket: bucket, Key: fullKey });
-      return mapped(getSignedUrl(client, command, { expiresIn: expiresInSeconds }));
+      return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds }));
     },
 
     async ping() {
@@ -247,6 +303,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
       closing.abort();
       await sweeping;
       client.destroy();
+      presigner.destroy();
     },
   };
 }
