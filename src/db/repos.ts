@@ -5,7 +5,9 @@ import { sqlDialect, type DialectName } from "./dialect/index.js";
 import { createAssetRepo } from "./repos/assets.js";
 import { createBlobRepo } from "./repos/blobs.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
+import { createQuotaRepo } from "./repos/quotas.js";
 import { stats } from "./repos/stats.js";
+import { createUploadRepo } from "./repos/uploads.js";
 import { createVariantRepo } from "./repos/variants.js";
 import type { Database } from "./schema.js";
 
@@ -24,6 +26,8 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     assets: createAssetRepo(db, sqlDialect(dialect)),
     blobs: createBlobRepo(db),
     variants: createVariantRepo(db),
+    uploads: createUploadRepo(db),
+    quotas: createQuotaRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

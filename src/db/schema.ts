@@ -99,6 +99,29 @@ export interface JobTable {
   updated_at: number;
 }
 
+export interface UploadTable {
+  asset_id: string;
+  owner: string;
+  kind: string;
+  staging_key: string;
+  content_type: string;
+  expected_size: number;
+  expected_sha256: string | null;
+  multipart_id: string | null;
+  part_size: number | null;
+  reserved_bytes: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface QuotaTable {
+  owner: string;
+  /** NULL: the configured default applies. */
+  max_bytes: number | null;
+  used_bytes: Defaulted<number>;
+  reserved_bytes: Defaulted<number>;
+}
+
 export interface Database {
   blob: BlobTable;
   asset: AssetTable;
@@ -106,4 +129,6 @@ export interface Database {
   asset_event: AssetEventTable;
   variant: VariantTable;
   job: JobTable;
+  upload: UploadTable;
+  quota: QuotaTable;
 }

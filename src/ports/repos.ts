@@ -79,6 +79,63 @@ export interface IngestRecord {
   asset: NewAsset;
   /** The states the asset went through, in order; the last one is its status. */
   events: ReadonlyArray<{ from: AssetStatus | null; to: AssetStatus; reason: string; at: number }>;
+  /**
+   * The owner's quota is charged `asset.size` and released `reserved` (taken with
+   * QuotaRepo.reserve before the bytes arrived). When the size exceeds the reservation the
+   * surplus must still fit the limit, else AppError `quota_exceeded` and nothing is written.
+   */
+  quota: { reserved: number; defaultMaxBytes: number | null };
+}
+
+export type UploadKind = "single" | "multipart" | "tus";
+
+/** A direct-to-storage or resumable upload whose asset is still `pending`. */
+export interface UploadSession {
+  assetId: string;
+  owner: string;
+  kind: UploadKind;
+  /** Where the client's bytes land: a store key (single, multipart) or the tus upload id. */
+  stagingKey: string;
+  /** The declared type; presigned PUTs are bound to it. */
+  contentType: string;
+  expectedSize: number;
+  expectedSha256: string | null;
+  /** The store's multipart upload id (S3), or null. */
+  multipartId: string | null;
+  partSize: number | null;
+  /** Quota bytes held by this session until it completes or closes. */
+  reservedBytes: number;
+  /** After this the session is swept. */
+  expiresAt: number;
+  createdAt: number;
+}
+
+export interface NewPendingAsset {
+  id: string;
+  owner: string;
+  filename: string;
+  declaredType: string;
+  kind: AssetKind;
+  public: boolean;
+  tags: Record<string, string>;
+  createdAt: number;
+}
+
+export interface CompletionRecord {
+  assetId: string;
+  blob: { sha256: string; size: number; storageKey: string; sniffedType: string; at: number };
+  contentType: string;
+  kind: AssetKind;
+  /** Appended in order; the first leaves `pending`, the last is the asset's new status. */
+  events: ReadonlyArray<{ from: AssetStatus; to: AssetStatus; reason: string; at: number }>;
+}
+
+/** Logical bytes per owner. `maxBytes` null: the configured default applies. */
+export interface QuotaRow {
+  owner: string;
+  maxBytes: number | null;
+  usedBytes: number;
+  reservedBytes: number;
 }
 
 export interface AssetFilter {
@@ -157,6 +214,8 @@ export interface AssetRepo {
    * then newest. Computed in the database. Empty when `id` is unknown or has no hash.
    */
   similar(id: string, maxDistance: number, visibility: Visibility, limit: number): Promise<SimilarAsset[]>;
+  /** One of `owner`'s servable (verified or ready) assets holding this content, if any. */
+  heldBy(owner: string, sha256: string): Promise<AssetRow | undefined>;
 }
 
 export interface BlobRepo {
@@ -175,8 +234,45 @@ export interface VariantRepo {
   delete(cacheKeys: readonly string[]): Promise<void>;
 }
 
+export interface UploadRepo {
+  /**
+   * One transaction: reserve `session.reservedBytes` of the owner's quota (limit: their
+   * own, else `defaultMaxBytes`, null meaning none), insert the pending asset with its
+   * first event and the session. When the bytes do not fit nothing is written and the
+   * owner's current quota is returned instead.
+   */
+  open(asset: NewPendingAsset, session: UploadSession, defaultMaxBytes: number | null): Promise<{ asset: AssetRow } | { quotaExceeded: QuotaRow }>;
+  get(assetId: string): Promise<UploadSession | undefined>;
+  /** Sessions whose `expiresAt` is at or before `now`, oldest first. */
+  expired(now: number, limit: number): Promise<UploadSession[]>;
+  /**
+   * One transaction: the blob referenced (inserted or refcount + 1), the asset moved from
+   * `pending` through `events` with its content facts, the session deleted and its
+   * reservation settled into used bytes. Undefined when the asset is no longer pending.
+   */
+  complete(record: CompletionRecord): Promise<{ asset: AssetRow; blobCreated: boolean; refcount: number } | undefined>;
+  /**
+   * One transaction: `pending` -> `to` with the event, the session deleted and its
+   * reservation released. Undefined when the asset is no longer pending.
+   */
+  close(assetId: string, to: "failed" | "deleted", reason: string, at: number, failure?: Failure): Promise<AssetRow | undefined>;
+}
+
+export interface QuotaRepo {
+  /** Zeros and no limit of its own when the owner has no row yet. */
+  get(owner: string): Promise<QuotaRow>;
+  list(): Promise<QuotaRow[]>;
+  /** null: back to the configured default. */
+  setLimit(owner: string, maxBytes: number | null): Promise<QuotaRow>;
+  /** Atomically holds `bytes` if used + reserved + bytes fits the limit; false otherwise. */
+  reserve(owner: string, bytes: number, defaultMaxBytes: number | null): Promise<boolean>;
+  release(owner: string, bytes: number): Promise<void>;
+}
+
 export interface Repos {
   readonly assets: AssetRepo;
+  readonly uploads: UploadRepo;
+  readonly quotas: QuotaRepo;
   readonly blobs: BlobRepo;
   readonly variants: VariantRepo;
   /**
@@ -185,8 +281,10 @@ export interface Repos {
    */
   recordIngest(record: IngestRecord): Promise<{ asset: AssetRow; blobCreated: boolean; refcount: number }>;
   /**
-   * One transaction: guarded transition `from` -> deleted (deleted_at set, event appended)
-   * and the blob's refcount decremented. Undefined when the asset was not in `from`.
+   * One transaction: guarded transition `from` -> deleted (deleted_at set, event appended),
+   * the blob's refcount decremented and the owner's quota given the asset's bytes back
+   * (or, for a pending upload, its session closed and reservation released). Undefined
+   * when the asset was not in `from`.
    */
   softDelete(id: string, from: AssetStatus, reason: string, at: number): Promise<{ asset: AssetRow; refcount: number | null } | undefined>;
   /** Scoped to one owner when given, else the whole service. Deleted assets excluded. */

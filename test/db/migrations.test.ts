@@ -6,7 +6,7 @@ import { createTestDatabase, dialectTargets, type TestDatabase } from "./databas
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash"];
+const ALL = ["001_initial", "002_phash", "003_uploads"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
@@ -24,7 +24,7 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_event", "asset_tag", "blob", "job", "variant"]);
+    expect(tables).toEqual(["asset", "asset_event", "asset_tag", "blob", "job", "quota", "upload", "variant"]);
   });
 
   describe.skipIf(pg.skip !== undefined)("on PostgreSQL", () => {

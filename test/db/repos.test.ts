@@ -51,6 +51,7 @@ function ingestRecord(input: IngestInput = {}): IngestRecord {
       { from: "pending", to: "uploaded", reason: "bytes received", at },
       { from: "uploaded", to: input.status ?? "verified", reason: "hash verified", at: at + 1 },
     ],
+    quota: { reserved: 0, defaultMaxBytes: null },
   };
 }
 

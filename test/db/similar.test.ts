@@ -67,6 +67,7 @@ for (const target of await dialectTargets("similar")) {
           { from: "pending", to: "uploaded", reason: "bytes received", at },
           { from: "uploaded", to: "verified", reason: "hash verified", at },
         ],
+        quota: { reserved: 0, defaultMaxBytes: null },
       });
       const row = await repos.assets.transition(id, { from: "verified", to: "ready", reason: "metadata extracted", at: at + 1, meta });
       expect(row?.status).toBe("ready");

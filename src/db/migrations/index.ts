@@ -4,6 +4,7 @@ import type { SqlDialect } from "../dialect/types.js";
 import type { Database } from "../schema.js";
 import { initial } from "./001-initial.js";
 import { phash } from "./002-phash.js";
+import { uploads } from "./003-uploads.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -13,6 +14,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     "001_initial": initial(dialect),
     "002_phash": phash,
+    "003_uploads": uploads,
   };
 }
 

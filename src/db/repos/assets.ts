@@ -23,6 +23,18 @@ export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): Asse
       return rows.map((r) => toAssetRow(r, tags.get(r.id) ?? {}));
     },
 
+    async heldBy(owner, sha256) {
+      const row = await db
+        .selectFrom("asset")
+        .selectAll()
+        .where("owner", "=", owner)
+        .where("blob_sha256", "=", sha256)
+        .where("status", "in", ["verified", "ready"])
+        .limit(1)
+        .executeTakeFirst();
+      return row && toAssetRow(row, {});
+    },
+
     async events(id) {
       const rows = await db.selectFrom("asset_event").selectAll().where("asset_id", "=", id).orderBy("id").execute();
       return rows.map(toEvent);

@@ -4,6 +4,8 @@ import type { AssetRow, IngestRecord } from "../../ports/repos.js";
 import { toAssetRow, toIntBool } from "../rows.js";
 import type { Database } from "../schema.js";
 import { writeTags } from "./tags.js";
+import { adjustQuota, chargeIngest } from "./quotas.js";
+import { dropSession } from "./uploads.js";
 
 /** A concurrent gc may delete the blob row between our two statements; this many tries. */
 const BLOB_UPSERT_TRIES = 3;
@@ -15,7 +17,7 @@ const BLOB_UPSERT_TRIES = 3;
  * On PostgreSQL the INSERT waits for a concurrent inserter of the same key to commit, then
  * does nothing; the UPDATE then increments the committed row under its row lock.
  */
-async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["blob"]): Promise<{ created: boolean; refcount: number }> {
+export async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["blob"]): Promise<{ created: boolean; refcount: number }> {
   for (let attempt = 0; attempt < BLOB_UPSERT_TRIES; attempt++) {
     const inserted = await trx
       .insertInto("blob")
@@ -70,6 +72,7 @@ export async function recordIngest(
       .returningAll()
       .executeTakeFirstOrThrow();
     await writeTags(trx, asset.id, asset.tags);
+    await chargeIngest(trx, asset.owner, asset.size, record.quota.reserved, record.quota.defaultMaxBytes);
     await trx
       .insertInto("asset_event")
       .values(record.events.map((e) => ({ asset_id: asset.id, from_status: e.from, to_status: e.to, reason: e.reason, at: e.at })))
@@ -97,6 +100,11 @@ export async function softDelete(
       .executeTakeFirst();
     if (!row) return undefined;
     await trx.insertInto("asset_event").values({ asset_id: id, from_status: from, to_status: "deleted", reason, at }).execute();
+    // A pending upload holds a reservation; anything past pending counts its bytes as used.
+    const session = await dropSession(trx, id);
+    if (!session && from !== "pending" && row.size !== null) {
+      await adjustQuota(trx, row.owner, { used: -Number(row.size), reserved: 0 });
+    }
     let refcount: number | null = null;
     if (row.blob_sha256 !== null) {
       const blob = await trx
