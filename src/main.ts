@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
@@ -36,9 +36,11 @@ import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
 import { createSimilarService } from "./services/similar.js";
+import { createUploadService } from "./services/uploads.js";
 import { createFsStore } from "./storage/fs/fs-store.js";
 import { partSizeFor } from "./storage/s3/limits.js";
 import { createS3Store } from "./storage/s3/s3-store.js";
+import { createTusStaging, type TusStagingOptions } from "./storage/tus.js";
 import { parseS3Url } from "./storage/s3/s3-url.js";
 
 /**
@@ -94,11 +96,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const metrics = metricsRegistry.metrics;
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
 
-  const assets = createAssetService({ repos, store, locks, clock, logger });
+  const sniffer = createSniffer();
+  const policy = new TypePolicy(config.allowedTypes);
   const ingest = createIngestService({
-    store, repos, locks, queue, sniffer: createSniffer(), policy: new TypePolicy(config.allowedTypes), clock, metrics,
-    logger, maxUploadBytes: config.maxUploadBytes, scanning: scanner !== undefined,
+    store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
+    maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
   });
+  const tus = await createTusStaging(tusStagingOptions(config));
+  const uploads = createUploadService({
+    store, repos, locks, clock, logger, metrics, ingest, policy,
+    maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
+    multipartThreshold: config.multipartThreshold, partSize: config.partSize,
+    urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
+    grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url"),
+    headBytes: sniffer.headBytes,
+    resumable: tus.staging,
+  });
+  const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
@@ -119,13 +133,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
       store, queue, engine, probes, frames, hls, transcoder, metrics: metricsRegistry, logger,
+      uploads, quotaDefaultBytes: config.quotaDefaultBytes, capabilities: capabilitiesOf(config, store),
+      tus: { datastore: tus.datastore },
     })
     : undefined;
 
   let working = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
   const startWorker = () => {
     if (working) return;
     working = true;
+    if (config.sweepIntervalSeconds > 0) {
+      // Every worker sweeps; sessions are closed under their lock with a compare-and-set,
+      // so concurrent sweeps in several processes do each one once.
+      sweepTimer = setInterval(() => {
+        uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
+      }, config.sweepIntervalSeconds * 1000);
+      sweepTimer.unref();
+    }
     const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
@@ -147,6 +172,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       if (closed) return;
       closed = true;
       clearInterval(flushTimer);
+      clearInterval(sweepTimer);
       // Stop taking requests first (in-flight ones get a grace period), then let running
       // jobs finish, then close storage.
       if (app) {
@@ -157,10 +183,36 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await queue.stop();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
+      await tus.close();
       await store.close();
       await database.close();
     },
   };
+}
+
+/** What `GET /v1/capabilities` tells clients about the upload paths. */
+function capabilitiesOf(config: Config, store: BlobStore) {
+  return {
+    maxUploadBytes: config.maxUploadBytes,
+    uploads: {
+      direct: store.direct ? "store" : "service",
+      multipartThreshold: config.multipartThreshold,
+      partSize: config.partSize,
+      urlTtlSeconds: config.uploadUrlTtlSeconds,
+      sessionTtlSeconds: config.uploadSessionTtlSeconds,
+    },
+    tus: { endpoint: "/v1/tus", version: "1.0.0", maxSize: config.maxUploadBytes },
+    allowedTypes: config.allowedTypes,
+  } as const;
+}
+
+export type Capabilities = ReturnType<typeof capabilitiesOf>;
+
+/** tus keeps unfinished uploads beside the blob store: `<dataDir>/tus`, or `<prefix>/tus/` in the bucket. */
+function tusStagingOptions(config: Config): TusStagingOptions {
+  const expirationMs = config.uploadSessionTtlSeconds * 1000;
+  if (new URL(config.storageUrl).protocol === "s3:") return { kind: "s3", ...parseS3Url(config.storageUrl), expirationMs };
+  return { kind: "fs", directory: join(config.dataDir, "tus"), expirationMs };
 }
 
 async function createStore(config: Config, logger: PinoLogger): Promise<BlobStore> {

@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
+import { parseByteSize } from "../config/index.js";
 
 /**
  * Commands that talk to a running assetd over HTTP, like any other client:
@@ -107,9 +108,42 @@ export function registerClientCommands(program: Command): void {
       }
     });
 
+  program.command("quota")
+    .description("show quotas (admin): all owners, or one; --set changes an owner's limit")
+    .argument("[owner]")
+    .option("--set <bytes>", "the owner's limit: bytes, or sizes such as 500MB or 10GiB")
+    .option("--default", "return the owner to the configured default limit")
+    .action(async (owner: string | undefined, options: { set?: string; default?: boolean }) => {
+      if (!owner) {
+        if (options.set || options.default) throw new Error("name the owner whose quota to change");
+        print(await (await call("/v1/admin/quotas")).json());
+        return;
+      }
+      const path = `/v1/admin/quotas/${encodeURIComponent(owner)}`;
+      if (options.set !== undefined && options.default) throw new Error("use --set or --default, not both");
+      if (options.set === undefined && !options.default) {
+        print(await (await call(path)).json());
+        return;
+      }
+      const maxBytes = options.default ? null : parseSize(options.set!);
+      print(await (await call(path, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ maxBytes }) })).json());
+    });
+
+  program.command("sweep")
+    .description("close expired upload sessions now (admin); it also runs on a schedule")
+    .action(async () => {
+      print(await (await call("/v1/admin/sweep", { method: "POST" })).json());
+    });
+
   program.command("stats")
     .description("asset counts, dedup savings, cache and queue figures")
     .action(async () => {
       print(await (await call("/v1/stats")).json());
     });
+}
+
+function parseSize(text: string): number {
+  const value = parseByteSize(text);
+  if (value === undefined || !Number.isSafeInteger(value)) throw new Error(`expected a size such as 1048576, 500MB or 10GiB, got '${text}'`);
+  return value;
 }

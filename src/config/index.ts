@@ -25,6 +25,15 @@ export interface Config {
   publicUrl: string | undefined;
   jwtSecret: string | undefined;
   maxUploadBytes: number;
+  /** null: no limit unless an admin sets one per owner. */
+  quotaDefaultBytes: number | null;
+  /** Direct-to-storage uploads above this size are multipart. */
+  multipartThreshold: number;
+  partSize: number;
+  uploadUrlTtlSeconds: number;
+  uploadSessionTtlSeconds: number;
+  /** How often expired upload sessions are swept; 0 turns the schedule off. */
+  sweepIntervalSeconds: number;
   allowedTypes: readonly string[];
   maxPixels: number;
   maxOutputPixels: number;
@@ -73,6 +82,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
+    quotaDefaultBytes: read("ASSETD_QUOTA_DEFAULT_BYTES") === undefined ? null : bytes(read, "ASSETD_QUOTA_DEFAULT_BYTES", 0, 0),
+    multipartThreshold: bytes(read, "ASSETD_MULTIPART_THRESHOLD", 64 * 1024 * 1024, 5 * 1024 * 1024),
+    partSize: bytes(read, "ASSETD_PART_SIZE", 16 * 1024 * 1024, 5 * 1024 * 1024),
+    uploadUrlTtlSeconds: integer(read, "ASSETD_UPLOAD_URL_TTL", 15 * 60, 1, 7 * 24 * 3600),
+    uploadSessionTtlSeconds: integer(read, "ASSETD_UPLOAD_SESSION_TTL", 24 * 3600, 1, 30 * 24 * 3600),
+    sweepIntervalSeconds: integer(read, "ASSETD_SWEEP_INTERVAL", 60, 0, 24 * 3600),
     allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
     maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
@@ -106,14 +121,18 @@ const UNITS: Readonly<Record<string, number>> = {
   kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
 };
 
-/** `1048576`, `100MB`, `5GiB`. */
+/** `1048576`, `100MB`, `5GiB` in bytes; undefined when `text` is not a size. */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  return match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : undefined;
+}
+
 function bytes(read: Read, name: string, fallback: number, min = 1): number {
   const text = read(name);
   if (text === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
-  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
-  const value = Math.floor(Number(match[1]) * unit);
+  const value = parseByteSize(text);
+  if (value === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
   if (value < min || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
   return value;
 }

@@ -1,3 +1,4 @@
+import { AppError } from "./errors.js";
 import type { AssetRow, Visibility } from "../ports/repos.js";
 
 /**
@@ -30,4 +31,10 @@ export function isOwnerView(caller: Caller, asset: AssetRow): boolean {
 
 export function visibilityOf(caller: Caller): Visibility {
   return caller?.admin ? { kind: "all" } : { kind: "principal", owner: caller?.sub ?? null };
+}
+
+/** The caller as a principal; anonymous callers are refused. */
+export function requirePrincipalOf(caller: Caller): Principal {
+  if (!caller) throw new AppError("unauthorized", "this needs a bearer token");
+  return caller;
 }

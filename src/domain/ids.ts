@@ -1,4 +1,4 @@
-import { monotonicFactory } from "ulid";
+import { decodeTime, monotonicFactory } from "ulid";
 
 /**
  * Asset ids are ULIDs: 26 Crockford base32 characters, sortable by creation time, so
@@ -13,4 +13,9 @@ export function newAssetId(now = Date.now()): string {
 
 export function isAssetId(value: string): boolean {
   return ULID.test(value);
+}
+
+/** When the asset was created (epoch ms), read from its id. */
+export function assetIdTime(id: string): number {
+  return decodeTime(id);
 }

@@ -14,6 +14,9 @@ import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { IngestService } from "../services/ingest.js";
 import type { SimilarService } from "../services/similar.js";
+import type { UploadService } from "../services/uploads.js";
+import type { Capabilities } from "../main.js";
+import type { DataStore } from "@tus/server";
 import { authenticate } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -23,6 +26,8 @@ import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
 import { similarRoutes } from "./routes/similar.js";
 import { statsRoutes } from "./routes/stats.js";
+import { tusRoutes } from "./routes/tus.js";
+import { uploadRoutes } from "./routes/uploads.js";
 
 export interface AppDeps {
   publicUrl: string | undefined;
@@ -43,6 +48,12 @@ export interface AppDeps {
   transcoder: { status(): Promise<{ available: boolean; version?: string; reason?: string }> };
   metrics: MetricsRegistry;
   logger?: PinoLogger;
+  uploads: UploadService;
+  /** null: no per-owner limit unless an admin sets one. */
+  quotaDefaultBytes: number | null;
+  capabilities: Capabilities;
+  /** The tus datastore; undefined: no resumable uploads. */
+  tus: { datastore: DataStore } | undefined;
 }
 
 /** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
@@ -78,5 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(deliveryRoutes, deps);
   await app.register(hlsRoutes, deps);
   await app.register(adminRoutes, deps);
+  await app.register(uploadRoutes, deps);
+  await app.register(tusRoutes, deps);
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../domain/errors.js";
-import type { Caller, Principal } from "../domain/access.js";
+import type { Caller } from "../domain/access.js";
 import type { Tokens } from "../auth/jwt.js";
 
 declare module "fastify" {
@@ -21,7 +21,4 @@ export async function authenticate(request: FastifyRequest, tokens: Tokens): Pro
   request.caller = await tokens.verify(match[1]!);
 }
 
-export function requirePrincipal(caller: Caller): Principal {
-  if (!caller) throw new AppError("unauthorized", "this needs a bearer token");
-  return caller;
-}
+export { requirePrincipalOf as requirePrincipal } from "../domain/access.js";

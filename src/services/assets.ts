@@ -14,6 +14,8 @@ export interface AssetServiceDeps {
   locks: Locks;
   clock: Clock;
   logger: Logger;
+  /** A pending asset is an open upload session: deleting it aborts the session. */
+  abortUpload?: (caller: Caller, id: string) => Promise<void>;
 }
 
 export interface ListResult {
@@ -71,6 +73,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     // compare-and-set; a delete still wins, so read the new state and try again.
     for (let attempt = 1; ; attempt++) {
       const asset = await findWritable(caller, id);
+      if (asset.status === "pending" && deps.abortUpload) return deps.abortUpload(caller, id);
       assertTransition(asset.status, "deleted", id);
       const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());
       if (result) {

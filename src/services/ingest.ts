@@ -25,6 +25,8 @@ export interface IngestDeps {
   metrics: Metrics;
   logger: Logger;
   maxUploadBytes: number;
+  /** Per-owner limit when the owner has none of their own; null: unlimited. */
+  quotaDefaultBytes: number | null;
   /** A virus scanner is configured: new content is scanned before anything else. */
   scanning: boolean;
 }
@@ -37,9 +39,20 @@ export interface IngestInput {
   declaredType: string | undefined;
   /** From `Content-Digest`: the bytes must hash to this (hex) or nothing is kept. */
   expectedSha256?: string;
+  /** From `Content-Length`: held against the owner's quota before any byte is read. */
+  declaredSize?: number;
   public: boolean;
   tags: Record<string, string>;
   signal?: AbortSignal;
+}
+
+/** What the bytes must turn out to be. */
+export interface ContentExpectations {
+  declaredType: string | undefined;
+  size?: number;
+  sha256?: string | undefined;
+  /** Names the promise in a mismatch message ("Content-Digest", "declared sha256"). */
+  digestSource?: string;
 }
 
 /**
@@ -51,7 +64,7 @@ export interface IngestInput {
 export function createIngestService(deps: IngestDeps) {
   const { store, repos, locks, queue, sniffer, policy, clock, metrics, logger } = deps;
 
-  async function stage(input: IngestInput): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
+  async function stage(input: Pick<IngestInput, "body" | "signal">): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
     const measured = new MeasuringStream(deps.maxUploadBytes, sniffer.headBytes);
     // pipeline() destroys `measured` when the client's stream fails or aborts, which makes
     // stage() reject and clean up its temp file.
@@ -64,16 +77,24 @@ export function createIngestService(deps: IngestDeps) {
     return { staged, measured };
   }
 
-  /** Content checks on the staged bytes; the caller discards them when this throws. */
-  async function check(input: IngestInput, measured: MeasuringStream): Promise<string> {
+  /**
+   * Content checks on measured bytes; the caller discards them when this throws.
+   * Returns the sniffed type.
+   */
+  async function check(expect: ContentExpectations, measured: MeasuringStream): Promise<string> {
     if (measured.bytes === 0) throw new AppError("empty_body", "the upload is empty");
-    if (input.expectedSha256 && input.expectedSha256 !== measured.sha256) {
-      throw new AppError("checksum_mismatch", "the body does not match its Content-Digest", {
-        expected: input.expectedSha256, actual: measured.sha256,
+    if (expect.size !== undefined && expect.size !== measured.bytes) {
+      throw new AppError("size_mismatch", `${measured.bytes} bytes arrived but the upload declared ${expect.size}`, {
+        expected: expect.size, actual: measured.bytes,
+      });
+    }
+    if (expect.sha256 && expect.sha256 !== measured.sha256) {
+      throw new AppError("checksum_mismatch", `the bytes do not match the declared ${expect.digestSource ?? "sha256"}`, {
+        expected: expect.sha256, actual: measured.sha256,
       });
     }
     const sniffed = await sniffer.sniff(measured.head);
-    const typeCheck = checkDeclaredType(input.declaredType, sniffed);
+    const typeCheck = checkDeclaredType(expect.declaredType, sniffed);
     if (!typeCheck.ok) {
       throw new AppError("type_mismatch", `declared ${typeCheck.declared} but the content is ${typeCheck.sniffed}`, {
         declared: typeCheck.declared, sniffed: typeCheck.sniffed,
@@ -85,31 +106,60 @@ export function createIngestService(deps: IngestDeps) {
     return sniffed;
   }
 
-  async function ingest(input: IngestInput): Promise<AssetRow> {
-    const startedAt = clock.now();
-    const { staged, measured } = await stage(input);
-    const receivedAt = clock.now();
-    let contentType: string;
-    try {
-      contentType = await check(input, measured);
-    } catch (error) {
-      await staged.discard();
-      throw error;
-    }
-
-    const sha256 = measured.sha256;
+  /**
+   * Makes checked bytes visible at their content address (or drops them when that content
+   * is stored already) and runs `record` to write the rows, all under the per-content lock,
+   * which orders this against a concurrent delete of the same content: a blob is never
+   * removed between "it exists" and "refcount + 1". When `record` throws, an object this
+   * call created is taken back.
+   */
+  async function place<T extends { blobCreated: boolean }>(sha256: string, staged: StagedObject, record: (at: number) => Promise<T>): Promise<T> {
     const key = rawKey(sha256);
-    const id = newAssetId(startedAt);
-    // The per-content lock orders this commit against a concurrent delete of the same
-    // content, so a blob is never removed between "it exists" and "refcount + 1".
-    const result = await locks.withLock(`blob:${sha256}`, async () => {
+    return locks.withLock(`blob:${sha256}`, async () => {
       const known = await repos.blobs.get(sha256);
       const present = known ? await store.head(key) : undefined;
       const committed = present ? (await staged.discard(), "existed" as const) : await staged.commit(key);
-      const verifiedAt = clock.now();
       try {
-        return await repos.recordIngest({
-          blob: { sha256, size: measured.bytes, storageKey: key, sniffedType: contentType, at: verifiedAt },
+        return await record(clock.now());
+      } catch (error) {
+        if (committed === "created" && !known) await store.delete(key).catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** The first job for newly verified content: the scan when a scanner is configured. */
+  async function startJobs(assetId: string): Promise<void> {
+    if (deps.scanning) await queue.enqueue("scan", { assetId }, { key: assetId });
+    else await queue.enqueue("extract-metadata", { assetId }, { key: assetId });
+  }
+
+  async function ingest(input: IngestInput): Promise<AssetRow> {
+    const startedAt = clock.now();
+    const reserved = input.declaredSize ?? 0;
+    if (reserved > 0 && !(await repos.quotas.reserve(input.owner, reserved, deps.quotaDefaultBytes))) {
+      const quota = await repos.quotas.get(input.owner);
+      throw new AppError("quota_exceeded", `an upload of ${reserved} bytes would exceed the owner's quota`, {
+        maxBytes: quota.maxBytes ?? deps.quotaDefaultBytes, usedBytes: quota.usedBytes, reservedBytes: quota.reservedBytes,
+      });
+    }
+    let settled = false;
+    try {
+      const { staged, measured } = await stage(input);
+      const receivedAt = clock.now();
+      let contentType: string;
+      try {
+        contentType = await check({ declaredType: input.declaredType, sha256: input.expectedSha256, digestSource: "Content-Digest" }, measured);
+      } catch (error) {
+        await staged.discard();
+        throw error;
+      }
+
+      const sha256 = measured.sha256;
+      const id = newAssetId(startedAt);
+      const result = await place(sha256, staged, async (verifiedAt) => {
+        const recorded = await repos.recordIngest({
+          blob: { sha256, size: measured.bytes, storageKey: rawKey(sha256), sniffedType: contentType, at: verifiedAt },
           asset: {
             id, owner: input.owner, filename: input.filename, declaredType: input.declaredType ?? null,
             contentType, kind: kindOf(contentType), size: measured.bytes, public: input.public, tags: input.tags,
@@ -120,22 +170,22 @@ export function createIngestService(deps: IngestDeps) {
             { from: "pending", to: "uploaded", reason: `${measured.bytes} bytes received`, at: receivedAt },
             { from: "uploaded", to: "verified", reason: `sha256 computed, content sniffed as ${contentType}`, at: verifiedAt },
           ],
+          quota: { reserved, defaultMaxBytes: deps.quotaDefaultBytes },
         });
-      } catch (error) {
-        // No row points at an object this call created: take it back.
-        if (committed === "created" && !known) await store.delete(key).catch(() => {});
-        throw error;
-      }
-    });
+        settled = true;
+        return recorded;
+      });
 
-    metrics.ingested(measured.bytes, !result.blobCreated);
-    logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
-    if (deps.scanning) await queue.enqueue("scan", { assetId: id }, { key: id });
-    else await queue.enqueue("extract-metadata", { assetId: id }, { key: id });
-    return result.asset;
+      metrics.ingested(measured.bytes, !result.blobCreated);
+      logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
+      await startJobs(id);
+      return result.asset;
+    } finally {
+      if (!settled && reserved > 0) await repos.quotas.release(input.owner, reserved).catch(() => {});
+    }
   }
 
-  return { ingest };
+  return { ingest, check, place, startJobs, measure: stage };
 }
 
 export type IngestService = ReturnType<typeof createIngestService>;

@@ -3,6 +3,7 @@ import { AppError, InvalidParameterError, NotFoundError } from "../../domain/err
 import { z } from "zod";
 import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
 import type { JobInfo, JobState } from "../../ports/job-queue.js";
+import type { QuotaRow } from "../../ports/repos.js";
 import type { AppDeps } from "../app.js";
 import { requirePrincipal } from "../auth.js";
 
@@ -13,7 +14,7 @@ const reprocessSchema = z.object({
   type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
 }).strict();
 
-/** Operator endpoints: job inspection and dead-letter retry. Admins only. */
+/** Operator endpoints: jobs and dead-letter retry, reprocessing, quotas, the upload sweep. Admins only. */
 export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const requireAdmin = (request: FastifyRequest) => {
     if (!requirePrincipal(request.caller).admin) throw new AppError("forbidden", "this needs an admin token");
@@ -64,6 +65,31 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     return { queued };
   });
 
+  app.get("/v1/admin/quotas", async (request) => {
+    requireAdmin(request);
+    const rows = await deps.repos.quotas.list();
+    return { items: rows.map((row) => quotaView(row, deps.quotaDefaultBytes)), defaultMaxBytes: deps.quotaDefaultBytes };
+  });
+
+  app.get("/v1/admin/quotas/:owner", async (request) => {
+    requireAdmin(request);
+    return quotaView(await deps.repos.quotas.get(ownerParam(request)), deps.quotaDefaultBytes);
+  });
+
+  /** `{maxBytes: n}` sets the owner's own limit; `{maxBytes: null}` returns them to the default. */
+  app.put("/v1/admin/quotas/:owner", async (request) => {
+    requireAdmin(request);
+    const parsed = quotaSchema.safeParse(request.body ?? {});
+    if (!parsed.success) throw new InvalidParameterError("maxBytes", "maxBytes must be a whole number of bytes (0 or more) or null");
+    return quotaView(await deps.repos.quotas.setLimit(ownerParam(request), parsed.data.maxBytes), deps.quotaDefaultBytes);
+  });
+
+  /** Runs the upload expiry sweep now (it also runs on a schedule). */
+  app.post("/v1/admin/sweep", async (request) => {
+    requireAdmin(request);
+    return deps.uploads.sweep();
+  });
+
   app.post("/v1/admin/jobs/:id/retry", async (request) => {
     requireAdmin(request);
     const { id } = request.params as { id: string };
@@ -74,6 +100,27 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     }
     return { id, retried: true };
   });
+}
+
+const quotaSchema = z.object({ maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable() }).strict();
+
+function ownerParam(request: FastifyRequest): string {
+  const { owner } = request.params as { owner: string };
+  if (owner.length < 1 || owner.length > 256) throw new InvalidParameterError("owner", "owner must be 1 to 256 characters");
+  return owner;
+}
+
+/** A quota as the API shows it: the limit that applies and where it comes from. */
+export function quotaView(row: QuotaRow, defaultMaxBytes: number | null) {
+  const maxBytes = row.maxBytes ?? defaultMaxBytes;
+  return {
+    owner: row.owner,
+    maxBytes,
+    source: row.maxBytes !== null ? "owner" : maxBytes === null ? "unlimited" : "default",
+    usedBytes: row.usedBytes,
+    reservedBytes: row.reservedBytes,
+    availableBytes: maxBytes === null ? null : Math.max(0, maxBytes - row.usedBytes - row.reservedBytes),
+  };
 }
 
 function toJson(job: JobInfo) {

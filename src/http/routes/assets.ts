@@ -12,6 +12,7 @@ import { toEvent } from "../../services/manifest.js";
 import { manifestFor } from "../manifest.js";
 import type { AppDeps } from "../app.js";
 import { requirePrincipal } from "../auth.js";
+import { quotaView } from "./admin.js";
 
 type Deps = AppDeps;
 
@@ -52,6 +53,7 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
           declaredType: declaredType(request.headers["content-type"],
             single(query, "filename") ?? filenameFromDisposition(header(request, "content-disposition"))),
           expectedSha256,
+          ...(Number.isSafeInteger(length) && length > 0 ? { declaredSize: length } : {}),
           public: parseBool(single(query, "public"), "public"),
           tags: parseTags(single(query, "tags")),
         });
@@ -132,7 +134,10 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
     const query = request.query as Record<string, string | string[] | undefined>;
     const { filter, limit, cursor } = parseListQuery(query);
     const page = await deps.assets.list(request.caller, filter, limit, cursor);
-    return { items: page.items.map((asset) => manifest(request, asset)), next: page.next };
+    const caller = request.caller;
+    // A user sees their own storage quota next to their assets.
+    const quota = caller && !caller.admin ? quotaView(await deps.repos.quotas.get(caller.sub), deps.quotaDefaultBytes) : undefined;
+    return { items: page.items.map((asset) => manifest(request, asset)), next: page.next, ...(quota ? { quota } : {}) };
   });
 
   app.patch("/v1/assets/:id", async (request) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { AppDeps } from "../app.js";
 import { requirePrincipal } from "../auth.js";
+import { quotaView } from "./admin.js";
 
 /** `GET /v1/stats`: an admin sees the whole service, a user their own assets. */
 export async function statsRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -18,6 +19,7 @@ export async function statsRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       variants: stats.variants,
       cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 },
       queues: await deps.queue.depth(),
+      ...(caller.admin ? {} : { quota: quotaView(await deps.repos.quotas.get(caller.sub), deps.quotaDefaultBytes) }),
     };
   });
 }
