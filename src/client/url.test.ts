@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { canonicalRecipe, parseTransform } from "../domain/recipe.js";
+import { assetUrl, transformQuery, type Transform } from "./url.js";
+
+/** The client must write exactly the query the server would canonicalise the same transform to. */
+const serverCanonical = (query: string) =>
+  canonicalRecipe(parseTransform(Object.fromEntries(new URLSearchParams(query))).recipe);
+
+describe("transformQuery", () => {
+  const cases: Transform[] = [
+    { w: 300, fmt: "webp" },
+    { h: 200, w: 300 },
+    { w: 300, h: 200, fit: "cover", pos: "center" },
+    { w: 300, h: 200, fit: "contain", pos: "northeast", bg: "#FFF" },
+    { w: 300, fit: "inside" },
+    { w: 300, dpr: 2, q: 80, fmt: "jpg" },
+    { w: 5000, dpr: 3 },
+    { rotate: 0, flip: true, flop: false, enlarge: false, strip: true },
+    { rotate: 270, enlarge: true, strip: false, blur: 0.33333, sharpen: true },
+    { sharpen: 2.5, page: 3, t: 1.5 },
+    { w: 100, h: 100, pos: "attention" },
+    { w: 100, h: 100, fit: "fill", pos: "west" },
+  ];
+  for (const transform of cases) {
+    it(`matches the server for ${JSON.stringify(transform)}`, () => {
+      const query = transformQuery(transform);
+      expect(query).toBe(serverCanonical(query));
+    });
+  }
+
+  it("writes equal transforms identically", () => {
+    expect(transformQuery({ fmt: "webp", w: 300 })).toBe(transformQuery({ w: 300, fmt: "webp", rotate: 0 }));
+    expect(transformQuery({ w: 300, dpr: 2 })).toBe("w=600");
+  });
+
+  it("keeps fmt=auto and presets, which the server resolves per request", () => {
+    expect(transformQuery({ fmt: "auto", w: 300 })).toBe("w=300&fmt=auto");
+    expect(transformQuery({ preset: "thumb", dpr: 2, fit: "cover" })).toBe("preset=thumb&dpr=2&fit=cover");
+    expect(() => parseTransform(Object.fromEntries(new URLSearchParams("preset=thumb&dpr=2&fit=cover")))).not.toThrow();
+  });
+
+  it("refuses values the server would refuse", () => {
+    expect(() => transformQuery({ w: 0 })).toThrow(RangeError);
+    expect(() => transformQuery({ q: 101 })).toThrow(RangeError);
+    expect(() => transformQuery({ w: 1.5 })).toThrow(RangeError);
+    expect(() => transformQuery({ bg: "red" })).toThrow(RangeError);
+    expect(() => transformQuery({ rotate: 45 as 90 })).toThrow(RangeError);
+  });
+
+  it("builds delivery URLs under the base URL", () => {
+    expect(assetUrl("https://cdn.example/x/", "01ABC", { w: 300, fmt: "webp" })).toBe("https://cdn.example/x/a/01ABC?w=300&fmt=webp");
+    expect(assetUrl("https://cdn.example", "01ABC")).toBe("https://cdn.example/a/01ABC");
+    expect(assetUrl("https://cdn.example", "01ABC", {}, { download: true })).toBe("https://cdn.example/a/01ABC?download=1");
+  });
+});
