@@ -7,7 +7,6 @@ import {
   GetObjectCommand,
   ListMultipartUploadsCommand,
   type S3Client,
-  type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
@@ -17,6 +16,7 @@ import { BlobNotFoundError } from "../ports/blob-store.js";
 import type { ResumableStaging } from "../ports/resumable-staging.js";
 import { isMissingObject, isMissingUpload, toStoreError } from "./s3/errors.js";
 import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "./s3/limits.js";
+import { clientConfig } from "./s3/s3-store.js";
 import type { S3UrlOptions } from "./s3/s3-url.js";
 
 /**
@@ -88,7 +88,7 @@ async function createFileStaging(options: { directory: string; expirationMs?: nu
 
 function createS3Staging(options: S3UrlOptions & { expirationMs?: number }): TusStaging {
   const prefix = tusPrefix(options.prefix);
-  const config = s3ClientConfig(options);
+  const config = clientConfig(options);
   const cache = new MemoryKvStore<MetadataValue>();
   const inner = new SharedClientS3Store({
     s3ClientConfig: { ...config, bucket: options.bucket },
@@ -260,20 +260,4 @@ function tusPrefix(prefix: string | undefined): string {
     throw new Error(`tus staging: prefix ${JSON.stringify(prefix)} has a dot segment`);
   }
   return trimmed === "" ? "tus/" : `${trimmed}/tus/`;
-}
-
-/** The same client settings as the blob store's (see clientConfig in s3/s3-store.ts). */
-function s3ClientConfig(options: S3UrlOptions): S3ClientConfig {
-  const { endpoint, accessKeyId, secretAccessKey } = options;
-  const custom = endpoint !== undefined;
-  return {
-    ...(custom ? { endpoint } : {}),
-    region: options.region ?? (custom ? "us-east-1" : undefined),
-    forcePathStyle: options.forcePathStyle ?? custom,
-    ...(accessKeyId !== undefined && secretAccessKey !== undefined ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-    // Streamed bodies as aws-chunked (the SDK's default checksums) are refused by Swift's
-    // s3api, older MinIO and Ceph: checksums only where the API requires them.
-    ...(custom ? { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
-    requestHandler: { connectionTimeout: 5_000 },
-  };
 }

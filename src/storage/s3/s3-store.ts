@@ -320,7 +320,8 @@ function storePrefix(prefix: string | undefined): string {
   return `${trimmed}/`;
 }
 
-function clientConfig(options: S3StoreOptions): S3ClientConfig {
+/** Client settings for an S3 endpoint; the tus datastore on the same bucket uses them too. */
+export function clientConfig(options: Pick<S3StoreOptions, "endpoint" | "region" | "forcePathStyle" | "accessKeyId" | "secretAccessKey">): S3ClientConfig {
   const { endpoint, accessKeyId, secretAccessKey } = options;
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new Error("S3 store: give both accessKeyId and secretAccessKey, or neither");
