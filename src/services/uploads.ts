@@ -412,7 +412,9 @@ export function createUploadService(deps: UploadServiceDeps) {
         if (have) {
           const problem = partsProblem(have, s.partSize!, s.expectedSize);
           if (problem) throw new AppError("upload_incomplete", problem, { received: have.map((p) => p.partNumber) });
-          await store.direct.completeMultipart(s.stagingKey, s.multipartId, parts ?? have);
+          if (parts) checkClaimedParts(parts, have);
+          // Always the listed parts: completing with fewer would drop (and orphan) the rest.
+          await store.direct.completeMultipart(s.stagingKey, s.multipartId, have);
         }
       }
 
@@ -524,3 +526,22 @@ export function createUploadService(deps: UploadServiceDeps) {
 }
 
 export type UploadService = ReturnType<typeof createUploadService>;
+
+/**
+ * The client's list of parts (from the PUT responses) must be what the store holds: the
+ * same part numbers with the same ETags, else an earlier or concurrent PUT replaced one.
+ */
+function checkClaimedParts(claimed: ReadonlyArray<{ partNumber: number; etag: string }>, held: readonly UploadedPart[]): void {
+  const unquote = (etag: string) => etag.replace(/^W\//, "").replace(/"/g, "");
+  const byNumber = new Map(held.map((p) => [p.partNumber, unquote(p.etag)]));
+  if (claimed.length !== held.length) {
+    throw new AppError("invalid_parameter", `the store holds ${held.length} parts, the request names ${claimed.length}`, { parameter: "parts" });
+  }
+  for (const part of claimed) {
+    const etag = byNumber.get(part.partNumber);
+    if (etag === undefined) throw new AppError("invalid_parameter", `part ${part.partNumber} is not in the store`, { parameter: "parts" });
+    if (etag !== unquote(part.etag)) {
+      throw new AppError("invalid_parameter", `part ${part.partNumber} in the store is not the one its ETag names (it was replaced)`, { parameter: "parts" });
+    }
+  }
+}

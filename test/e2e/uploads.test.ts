@@ -144,6 +144,13 @@ describe(`direct-to-storage uploads (${BACKEND})`, () => {
     const state = await json(await fetch(`${app.url}/v1/uploads/${opened.body.asset.id}`, { headers: bearer(alice) }));
     expect(state.received.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2, 3]);
 
+    if (app.runtime.store.direct) {
+      // The store checks the client's list against what it holds.
+      const tampered = etags.map((e, i) => (i === 1 ? { ...e, etag: '"0123456789abcdef0123456789abcdef"' } : e));
+      const refused = await complete(app, alice, opened.body.asset.id, { parts: tampered });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.parameter).toBe("parts");
+    }
     const done = await complete(app, alice, opened.body.asset.id, { parts: etags });
     expect(done.status).toBe(200);
     expect(done.body.sha256).toBe(sha256(data));
