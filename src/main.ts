@@ -131,7 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
+      publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
       store, queue, engine, probes, frames, hls, transcoder, metrics: metricsRegistry, logger,
       uploads, quotaDefaultBytes: config.quotaDefaultBytes, capabilities: capabilitiesOf(config, store),
       tus: { datastore: tus.datastore },

@@ -12,6 +12,23 @@ describe("configuration", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("reads the upload, quota and CORS settings", () => {
+    const defaults = loadConfig({}, "/srv/app");
+    expect(defaults.quotaDefaultBytes).toBeNull();
+    expect(defaults.multipartThreshold).toBe(64 * 1024 * 1024);
+    expect(defaults.corsOrigins).toEqual(["*"]);
+    const set = loadConfig({
+      ASSETD_QUOTA_DEFAULT_BYTES: "10GiB", ASSETD_PART_SIZE: "8MiB", ASSETD_UPLOAD_URL_TTL: "60",
+      ASSETD_CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
+    }, "/srv/app");
+    expect(set.quotaDefaultBytes).toBe(10 * 1024 ** 3);
+    expect(set.partSize).toBe(8 * 1024 * 1024);
+    expect(set.uploadUrlTtlSeconds).toBe(60);
+    expect(set.corsOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
+    expect(() => loadConfig({ ASSETD_PART_SIZE: "1MiB" })).toThrow(/ASSETD_PART_SIZE/);
+    expect(() => loadConfig({ ASSETD_CORS_ORIGINS: "https://app.example.com/path" })).toThrow(/ASSETD_CORS_ORIGINS/);
+  });
+
   it("reads typed values", () => {
     const config = loadConfig({
       ASSETD_PORT: "9000", ASSETD_MAX_UPLOAD_BYTES: "100MiB", ASSETD_ALLOWED_TYPES: "image/*, application/pdf",

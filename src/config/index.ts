@@ -23,6 +23,8 @@ export interface Config {
   maxVideoSeconds: number;
   maxVideoPixels: number;
   publicUrl: string | undefined;
+  /** Origins browsers may call the API from: ["*"] (any), or exact origins. */
+  corsOrigins: readonly string[];
   jwtSecret: string | undefined;
   maxUploadBytes: number;
   /** null: no limit unless an admin sets one per owner. */
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxVideoSeconds: integer(read, "ASSETD_MAX_VIDEO_SECONDS", 3600, 1, 86_400),
     maxVideoPixels: integer(read, "ASSETD_MAX_VIDEO_PIXELS", 4096 * 4096, 1, 100_000_000),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
+    corsOrigins: Object.freeze(corsOrigins(read("ASSETD_CORS_ORIGINS"))),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
     quotaDefaultBytes: read("ASSETD_QUOTA_DEFAULT_BYTES") === undefined ? null : bytes(read, "ASSETD_QUOTA_DEFAULT_BYTES", 0, 0),
@@ -173,6 +176,23 @@ function url(read: Read, name: string): string | undefined {
   } catch {
     throw new ConfigError(name, `expected an http(s) URL, got '${text}'`);
   }
+}
+
+function corsOrigins(text: string | undefined): string[] {
+  const origins = list(text) ?? ["*"];
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError("ASSETD_CORS_ORIGINS", `expected '*' or origins such as https://app.example.com, got '${origin}'`);
+    }
+  }
+  return origins;
 }
 
 function secret(text: string | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Logger as PinoLogger } from "pino";
 import type { Tokens } from "../auth/jwt.js";
@@ -31,6 +32,8 @@ import { uploadRoutes } from "./routes/uploads.js";
 
 export interface AppDeps {
   publicUrl: string | undefined;
+  /** ["*"] or exact origins allowed to call the API from a browser. */
+  corsOrigins: readonly string[];
   maxUploadBytes: number;
   tokens: Tokens;
   ingest: IngestService;
@@ -55,6 +58,12 @@ export interface AppDeps {
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
+
+/** Response headers browser code may read (delivery, uploads, waiting). */
+const EXPOSED_HEADERS = [
+  "ETag", "Location", "Content-Length", "Content-Range", "Content-Disposition", "Accept-Ranges", "Retry-After",
+  "X-Cache", "Server-Timing", "Preference-Applied",
+];
 
 /** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -82,14 +91,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
 
-  await app.register(healthRoutes, deps);
-  await app.register(statsRoutes, deps);
-  await app.register(assetRoutes, deps);
-  await app.register(similarRoutes, deps);
-  await app.register(deliveryRoutes, deps);
-  await app.register(hlsRoutes, deps);
-  await app.register(adminRoutes, deps);
-  await app.register(uploadRoutes, deps);
+  await app.register(async (api) => {
+    // Bearer tokens, not cookies: letting an origin call the API exposes nothing a token
+    // does not already grant. Preflights are answered before authentication. The tus
+    // routes (registered outside this scope) answer CORS the tus way themselves.
+    await api.register(cors, {
+      origin: deps.corsOrigins.includes("*") ? "*" : [...deps.corsOrigins],
+      methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+    await api.register(healthRoutes, deps);
+    await api.register(statsRoutes, deps);
+    await api.register(assetRoutes, deps);
+    await api.register(similarRoutes, deps);
+    await api.register(deliveryRoutes, deps);
+    await api.register(hlsRoutes, deps);
+    await api.register(adminRoutes, deps);
+    await api.register(uploadRoutes, deps);
+  });
   await app.register(tusRoutes, deps);
   return app;
 }

@@ -190,6 +190,24 @@ describe(`direct-to-storage uploads (${BACKEND})`, () => {
     expect((await fetch(`${app.url}/v1/uploads/${id}`, { headers: bearer(alice) })).status).toBe(404);
   });
 
+  it("lets browsers call it: preflights answered without a token, ETag readable", async () => {
+    const preflight = await fetch(`${app.url}/v1/uploads`, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/authorization/i);
+    const opened = await openUpload(app, alice, { filename: "cors.jpg", contentType: "image/jpeg", size: JPEG.length });
+    const sent = await fetch(opened.body.upload.url, { method: "PUT", body: JPEG, headers: { ...opened.body.upload.headers, origin: "https://app.example" } });
+    if (!app.runtime.store.direct) {
+      // This service's own upload URL (S3 buckets carry their own CORS rules).
+      expect(sent.headers.get("access-control-allow-origin")).toBe("*");
+      expect(sent.headers.get("access-control-expose-headers")).toMatch(/ETag/);
+    }
+    expect((await complete(app, alice, opened.body.asset.id)).status).toBe(200);
+  });
+
   it("checks size and type before any byte moves", async () => {
     const tooBig = await openUpload(app, alice, { filename: "huge.bin", contentType: "application/octet-stream", size: 6 * 1024 ** 4 });
     expect(tooBig.status).toBe(413);

@@ -16,6 +16,8 @@ import { toAppError } from "../errors.js";
  */
 export interface TusRouteDeps {
   publicUrl: string | undefined;
+  /** ["*"] or the exact origins browsers may upload from. */
+  corsOrigins: readonly string[];
   maxUploadBytes: number;
   uploads: Pick<UploadService, "open" | "session" | "completeResumable" | "abort">;
   /** Absent: resumable uploads are not offered and /v1/tus answers 404. */
@@ -58,6 +60,7 @@ export async function tusRoutes(app: FastifyInstance, deps: TusRouteDeps): Promi
     return call;
   };
   const publicUrl = deps.publicUrl;
+  const anyOrigin = deps.corsOrigins.includes("*");
 
   // Locking: the default MemoryLocker serialises the requests on one upload within this
   // process only. Several API processes need sticky routing per upload URL (or a shared
@@ -71,6 +74,7 @@ export async function tusRoutes(app: FastifyInstance, deps: TusRouteDeps): Promi
     relativeLocation: publicUrl === undefined,
     ...(publicUrl !== undefined ? { generateUrl: (_req: TusRequest, url: { path: string; id: string }) => `${publicUrl}${url.path}/${url.id}` } : {}),
     exposedHeaders: EXPOSED_HEADERS,
+    ...(anyOrigin ? {} : { allowedOrigins: [...deps.corsOrigins] }),
     // The id the route checked ownership of, never one tus parses from the URL by itself.
     getFileIdFromRequest: (req) => calls.get(req)?.id,
     // PostHandler calls namingFunction first, then checks maxSize, then onUploadCreate, then
@@ -117,7 +121,7 @@ export async function tusRoutes(app: FastifyInstance, deps: TusRouteDeps): Promi
   // Errors answered before tus (401, 404, 400) still need CORS and the tus version to be
   // readable by browser clients.
   app.addHook("onSend", async (request, reply) => {
-    if (!reply.hasHeader("access-control-allow-origin")) reply.header("Access-Control-Allow-Origin", "*");
+    if (anyOrigin && !reply.hasHeader("access-control-allow-origin")) reply.header("Access-Control-Allow-Origin", "*");
     if (request.method !== "OPTIONS" && !reply.hasHeader("tus-resumable")) reply.header("Tus-Resumable", TUS_RESUMABLE);
   });
 
