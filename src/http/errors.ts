@@ -43,10 +43,47 @@ export function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  // A request refused before its body was read (413, 415, 401 on upload...): close the
-  // connection after answering rather than reading and discarding the rest of the body.
-  if (!request.raw.complete) reply.header("Connection", "close");
+/**
+ * A request refused before its body was read (quota, 413, 415, 401 on an upload): a client
+ * still writing the body would see its connection reset (EPIPE) before it reads the answer.
+ * Small bodies are read and discarded first, like a web server's lingering close; beyond
+ * these bounds the connection is closed after answering instead.
+ */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+const DRAIN_MAX_MS = 2_000;
+
+async function drainBody(request: FastifyRequest): Promise<boolean> {
+  const raw = request.raw;
+  if (raw.complete) return true;
+  const declared = Number(raw.headers["content-length"] ?? NaN);
+  if (raw.destroyed || !(declared <= DRAIN_MAX_BYTES)) return false;
+  return new Promise<boolean>((resolve) => {
+    let seen = 0;
+    const finish = (drained: boolean) => {
+      clearTimeout(timer);
+      raw.off("data", count);
+      raw.off("end", ended);
+      raw.off("error", failed);
+      raw.off("close", failed);
+      resolve(drained);
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > DRAIN_MAX_BYTES) finish(false);
+    };
+    const ended = () => finish(true);
+    const failed = () => finish(false);
+    const timer = setTimeout(() => finish(false), DRAIN_MAX_MS);
+    raw.on("data", count);
+    raw.once("end", ended);
+    raw.once("error", failed);
+    raw.once("close", failed);
+    raw.resume();
+  });
+}
+
+export async function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!(await drainBody(request))) reply.header("Connection", "close");
   const known = toAppError(error);
   if (known) {
     if (known.status >= 500) request.log.warn({ err: error }, known.message);
