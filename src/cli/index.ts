@@ -1,9 +1,12 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/index.js";
 import { registerClientCommands } from "./client-commands.js";
-import { migrateCommand } from "./migrate.js";
-import { serveCommand } from "./serve.js";
-import { tokenCommand } from "./token.js";
+
+// The server's modules (database drivers, sharp, pdfjs, the AWS SDK) load only for the
+// commands that run a server, so client commands start fast.
+const serveCommand = async (roles: { api: boolean; worker: boolean }) => (await import("./serve.js")).serveCommand(roles);
+const migrateCommand = async () => (await import("./migrate.js")).migrateCommand();
+const tokenCommand = async (options: Parameters<typeof import("./token.js").tokenCommand>[0]) => (await import("./token.js")).tokenCommand(options);
 
 const program = new Command("assetd")
   .description("Self-hostable digital-asset service: content-addressed storage and on-demand variants")
