@@ -19,7 +19,7 @@ import { SCENARIOS } from "./scenarios/index.js";
 const USAGE = `usage: npm run bench -- [scenario...] [--quick] [--json <path>] [--markdown <path>] [--profile]
 
   scenario      one or more of: ${SCENARIOS.map((s) => s.name).join(", ")} (default: all)
-  --quick       a few seconds per scenario and a 64 MiB ingest file (what CI runs)
+  --quick       a few seconds per scenario, a 64 MiB ingest file, 128 MiB uploads (what CI runs)
   --json        where to write the results (default bench/out/results.json)
   --markdown    also write a RESULTS.md-style document there
   --profile     run assetd under node --cpu-prof and print its hottest functions per scenario

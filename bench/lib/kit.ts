@@ -6,11 +6,13 @@ import type { ScenarioContext, ScenarioResult } from "./types.js";
 /**
  * Starts assetd for a scenario (its own data directory under the scenario's temp dir) and
  * registers its shutdown. With --profile it runs under `node --cpu-prof`, and once it has
- * exited the hottest functions are added to the result.
+ * exited the hottest functions are added to the result. A scenario that starts several
+ * servers gives each its own `dataDirName` (and may stop one early: stop() is idempotent).
  */
-export async function launchAssetd(ctx: ScenarioContext, result: ScenarioResult, env?: Record<string, string>): Promise<AssetdServer> {
-  const cpuProfileDir = ctx.profile ? join(ctx.outDir, "profiles", `${result.name}-${Date.now()}`) : undefined;
-  const server = await startAssetd(join(ctx.tmpDir, "assetd-data"), { ...(cpuProfileDir ? { cpuProfileDir } : {}), ...(env ? { env } : {}) });
+export async function launchAssetd(ctx: ScenarioContext, result: ScenarioResult, env?: Record<string, string>,
+  dataDirName = "assetd-data"): Promise<AssetdServer> {
+  const cpuProfileDir = ctx.profile ? join(ctx.outDir, "profiles", `${result.name}-${dataDirName}-${Date.now()}`) : undefined;
+  const server = await startAssetd(join(ctx.tmpDir, dataDirName), { ...(cpuProfileDir ? { cpuProfileDir } : {}), ...(env ? { env } : {}) });
   ctx.log(`assetd pid ${server.pid} at ${server.url}${cpuProfileDir ? " (under --cpu-prof)" : ""}`);
   ctx.defer(async () => {
     await server.stop();

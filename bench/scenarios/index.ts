@@ -5,9 +5,10 @@ import { concurrentUploads } from "./concurrent-uploads.js";
 import { ingestion } from "./ingestion.js";
 import { metadata } from "./metadata.js";
 import { stampede } from "./stampede.js";
+import { uploads } from "./uploads.js";
 import { warmVsCold } from "./warm-vs-cold.js";
 
 /** In run order; each is runnable alone by name. */
 export const SCENARIOS: readonly Scenario[] = [
-  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, concurrentUploads, metadata,
+  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, uploads, concurrentUploads, metadata,
 ];
