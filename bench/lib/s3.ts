@@ -6,11 +6,11 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { clientConfig } from "../../src/storage/s3/s3-store.js";
 import { parseS3Url, type S3UrlOptions } from "../../src/storage/s3/s3-url.js";
 
 /**
- * The S3 server a scenario may run a store on, found the way the tests find theirs
- * (test/helpers/s3.ts, not imported: the bench does not depend on test/): the bucket named
+ * The S3 server a scenario may run a store on (the tests find theirs here too): the bucket named
  * by ASSETD_TEST_S3_URL (credentials from the URL or the AWS_* variables), else the Swift
  * server `bash scripts/s3-test-server.sh start` runs on 127.0.0.1:8081.
  */
@@ -35,9 +35,14 @@ export interface BenchS3 {
   empty(prefix: string): Promise<void>;
 }
 
-export async function findS3(env: NodeJS.ProcessEnv = process.env): Promise<BenchS3 | { skip: string }> {
+/** The test S3 server's options, or why there is none (shared with test/helpers/s3.ts). */
+export async function locateTestS3(env: NodeJS.ProcessEnv = process.env): Promise<
+  { options: S3UrlOptions } | { skip: string; configured: boolean }
+> {
   const configured = env.ASSETD_TEST_S3_URL?.trim();
   const options = parseS3Url(configured || SCRIPT_URL);
+  // The script's server has fixed test credentials; a configured server takes the URL's
+  // or the standard AWS_* variables (the SDK's default chain).
   if (!configured && !options.accessKeyId) Object.assign(options, SCRIPT_CREDENTIALS);
   const probe = s3Client(options, { connectionTimeout: 1_000, maxAttempts: 1 });
   try {
@@ -45,6 +50,7 @@ export async function findS3(env: NodeJS.ProcessEnv = process.env): Promise<Benc
   } catch (e) {
     const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return {
+      configured: Boolean(configured),
       skip: configured
         ? `ASSETD_TEST_S3_URL is set but bucket '${options.bucket}' is not reachable (${why})`
         : `no S3 server on ${options.endpoint} (${why}); run 'bash scripts/s3-test-server.sh start' or set ASSETD_TEST_S3_URL`,
@@ -52,7 +58,13 @@ export async function findS3(env: NodeJS.ProcessEnv = process.env): Promise<Benc
   } finally {
     probe.destroy();
   }
+  return { options };
+}
 
+export async function findS3(env: NodeJS.ProcessEnv = process.env): Promise<BenchS3 | { skip: string }> {
+  const found = await locateTestS3(env);
+  if ("skip" in found) return { skip: found.skip };
+  const { options } = found;
   const base = options.prefix ? `${options.prefix}/` : "";
   const processEnv: Record<string, string> = {};
   if (options.accessKeyId && options.secretAccessKey) {
@@ -83,25 +95,17 @@ export async function findS3(env: NodeJS.ProcessEnv = process.env): Promise<Benc
   };
 }
 
-/** A client configured as assetd's S3 store configures its own (src/storage/s3/s3-store.ts clientConfig). */
-function s3Client(options: S3UrlOptions, timeouts: { connectionTimeout?: number; maxAttempts?: number } = {}): S3Client {
-  const custom = options.endpoint !== undefined;
+/** A client configured as assetd's S3 store configures its own, with test-sized timeouts. */
+export function s3Client(options: S3UrlOptions, timeouts: { connectionTimeout?: number; maxAttempts?: number } = {}): S3Client {
   return new S3Client({
-    ...(custom ? { endpoint: options.endpoint } : {}),
-    region: options.region ?? (custom ? "us-east-1" : undefined),
-    forcePathStyle: options.forcePathStyle ?? custom,
-    ...(options.accessKeyId && options.secretAccessKey
-      ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
-      : {}),
-    // Swift's s3api (and other S3-compatible servers) refuse the SDK's default aws-chunked CRC bodies.
-    ...(custom ? { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
+    ...clientConfig(options),
     requestHandler: { connectionTimeout: timeouts.connectionTimeout ?? 5_000 },
     maxAttempts: timeouts.maxAttempts ?? 3,
   });
 }
 
 /** One by one: Swift's DeleteObjects needs Content-MD5, which the SDK no longer sends by default. */
-async function emptyPrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
+export async function emptyPrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
   if (!prefix.endsWith("/") || prefix === "/") throw new Error("refusing to empty a prefix that is not a folder");
   const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   for (const upload of Uploads ?? []) {

@@ -2,20 +2,10 @@
  * Finds the S3 server the S3 tests run against: the one named by ASSETD_TEST_S3_URL, or
  * else the one `scripts/s3-test-server.sh start` runs (Swift + s3api on 127.0.0.1:8081).
  */
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  HeadBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 
-import { parseS3Url, type S3UrlOptions } from "../../src/storage/s3/s3-url.js";
-
-/** What `scripts/s3-test-server.sh env` prints. */
-const SCRIPT_URL = "s3://assetd-test?endpoint=http://127.0.0.1:8081&region=us-east-1&forcePathStyle=true";
-const SCRIPT_CREDENTIALS = { accessKeyId: "test:tester", secretAccessKey: "testing" };
+import { emptyPrefix, locateTestS3, s3Client } from "../../bench/lib/s3.js";
+import type { S3UrlOptions } from "../../src/storage/s3/s3-url.js";
 
 export type TestS3 =
   | { available: true; options: S3UrlOptions; admin: S3Client }
@@ -23,40 +13,12 @@ export type TestS3 =
   | { available: false; configured: boolean; reason: string };
 
 /** A client for the tests' own inspection and clean-up, outside the store under test. */
-export function adminClient(options: S3UrlOptions, timeouts: { connectionTimeout?: number; maxAttempts?: number } = {}): S3Client {
-  const custom = options.endpoint !== undefined;
-  return new S3Client({
-    ...(custom ? { endpoint: options.endpoint } : {}),
-    region: options.region ?? (custom ? "us-east-1" : undefined),
-    forcePathStyle: options.forcePathStyle ?? custom,
-    ...(options.accessKeyId && options.secretAccessKey
-      ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
-      : {}),
-    ...(custom ? { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } : {}),
-    requestHandler: { connectionTimeout: timeouts.connectionTimeout ?? 5_000 },
-    maxAttempts: timeouts.maxAttempts ?? 3,
-  });
-}
+export const adminClient = s3Client;
 
 export async function findTestS3(env: NodeJS.ProcessEnv = process.env): Promise<TestS3> {
-  const configured = env.ASSETD_TEST_S3_URL?.trim();
-  const options = parseS3Url(configured || SCRIPT_URL);
-  // The script's server has fixed test credentials; a configured server takes the URL's
-  // or the standard AWS_* variables (the SDK's default chain).
-  if (!configured && !options.accessKeyId) Object.assign(options, SCRIPT_CREDENTIALS);
-  const probe = adminClient(options, { connectionTimeout: 1_000, maxAttempts: 1 });
-  try {
-    await probe.send(new HeadBucketCommand({ Bucket: options.bucket }));
-  } catch (e) {
-    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    const reason = configured
-      ? `ASSETD_TEST_S3_URL is set but bucket '${options.bucket}' is not reachable (${why})`
-      : `no S3 server on ${options.endpoint} (${why}); run 'bash scripts/s3-test-server.sh start' or set ASSETD_TEST_S3_URL`;
-    return { available: false, configured: Boolean(configured), reason };
-  } finally {
-    probe.destroy();
-  }
-  return { available: true, options, admin: adminClient(options) };
+  const found = await locateTestS3(env);
+  if ("skip" in found) return { available: false, configured: found.configured, reason: found.skip };
+  return { available: true, options: found.options, admin: adminClient(found.options) };
 }
 
 /** The S3 server for tests that run assetd processes on it (test/e2e/cluster.test.ts). */
@@ -126,13 +88,4 @@ export async function multipartUploadsUnder(client: S3Client, bucket: string, pr
   return (Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
 }
 
-/** Deletes every object and aborts every multipart upload under `prefix` (one by one: Swift's DeleteObjects needs Content-MD5). */
-export async function emptyPrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
-  if (!prefix.endsWith("/")) throw new Error("refusing to empty a prefix that is not a folder");
-  for (const { key, uploadId } of await multipartUploadsUnder(client, bucket, prefix)) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
-  }
-  for (const key of await rawKeysUnder(client, bucket, prefix)) {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-  }
-}
+export { emptyPrefix };
