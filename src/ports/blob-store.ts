@@ -107,12 +107,12 @@ export interface PendingMultipart {
  * its own prefix).
  */
 export interface DirectUploads {
-  /** A PUT URL for the whole object; the request must carry exactly `contentType`. */
-  presignPut(key: string, contentType: string, expiresInSeconds: number): Promise<string>;
+  /** A PUT URL for the whole object; the request must carry exactly `contentType` and `size` bytes. */
+  presignPut(key: string, contentType: string, size: number, expiresInSeconds: number): Promise<string>;
   /** Starts a multipart upload whose object will carry `contentType`; returns its id. */
   createMultipart(key: string, contentType: string): Promise<string>;
-  /** A PUT URL for one part (1-based `partNumber`). */
-  presignPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /** A PUT URL for one part (1-based `partNumber`) of exactly `size` bytes. */
+  presignPart(key: string, uploadId: string, partNumber: number, size: number, expiresInSeconds: number): Promise<string>;
   /** The parts the store holds so far, in part-number order. */
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
   /**

@@ -173,7 +173,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     const expiresIso = new Date(expiresAt * 1000).toISOString();
     if (session.kind === "single") {
       const url = store.direct
-        ? await store.direct.presignPut(session.stagingKey, session.contentType, ttl)
+        ? await store.direct.presignPut(session.stagingKey, session.contentType, session.expectedSize, ttl)
         : `${base}/data?token=${grant("data", session.contentType)}`;
       return { kind: "single", method: "PUT", url, headers: { "content-type": session.contentType }, expiresAt: expiresIso };
     }
@@ -184,7 +184,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     const parts: Array<{ partNumber: number; url: string }> = [];
     for (let n = 1; n <= count; n++) {
       const url = store.direct
-        ? await store.direct.presignPart(session.stagingKey, session.multipartId!, n, ttl)
+        ? await store.direct.presignPart(session.stagingKey, session.multipartId!, n, expectedPartSize(n, session.partSize, session.expectedSize), ttl)
         : `${base}/parts/${n}?token=${grant(n, "*")}`;
       parts.push({ partNumber: n, url });
     }
@@ -302,7 +302,11 @@ export function createUploadService(deps: UploadServiceDeps) {
     }
     const measured = new MeasuringStream(limit, 0);
     void pipeline(request.body, measured).catch(() => {});
-    const staged = await store.stage(measured, request.signal);
+    // A body over the limit fails `measured`, which also ends the request (and may abort
+    // `signal`): the limit is the reason to report, not the abort that followed.
+    const staged = await store.stage(measured, request.signal).catch((error: unknown) => {
+      throw measured.errored ?? error;
+    });
     // Placing the bytes is ordered against completion, which reads them.
     return locks.withLock(`upload:${assetId}`, async () => {
       if (!(await repos.uploads.get(assetId))) {

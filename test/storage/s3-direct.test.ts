@@ -83,7 +83,7 @@ if (!target.available) {
       it("stores the body under the store prefix, with the signed Content-Type", async () => {
         const key = "uploads/single";
         const bytes = randomBytes(100_000);
-        const url = await store.direct.presignPut(key, "image/png", 60);
+        const url = await store.direct.presignPut(key, "image/png", bytes.length, 60);
         // No checksum is baked into the URL: a plain fetch carries none.
         expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i);
 
@@ -99,19 +99,22 @@ if (!target.available) {
 
       it("is refused (403) with another Content-Type, or none, and stores nothing", async () => {
         const key = "uploads/typed";
-        const url = await store.direct.presignPut(key, "image/png", 60);
+        const url = await store.direct.presignPut(key, "image/png", 1000, 60);
         const other = await put(url, randomBytes(1000), "text/html");
         expect(other.status).toBe(403);
         expect(await other.text()).toContain("SignatureDoesNotMatch");
         const none = await put(url, randomBytes(1000));
         expect(none.status).toBe(403);
+        // The size is signed too: a session cannot park more bytes than it declared.
+        const bigger = await put(url, randomBytes(5000), "image/png");
+        expect(bigger.status).toBe(403);
         expect(await store.head(key)).toBeUndefined();
         expect(await rawKeysUnder(admin, bucket, `${prefix}/`)).toEqual([]);
       });
 
       it("is refused (403) once expired, and stores nothing", async () => {
         const key = "uploads/late";
-        const url = await store.direct.presignPut(key, "application/pdf", 1);
+        const url = await store.direct.presignPut(key, "application/pdf", 1000, 1);
         // X-Amz-Date has whole seconds: wait past the second after it as well.
         await sleep(2_500);
         const response = await put(url, randomBytes(1000), "application/pdf");
@@ -122,7 +125,7 @@ if (!target.available) {
       it("lands where adopt can pick it up and commit it to its content key", async () => {
         const source = "uploads/adopt-me";
         const bytes = randomBytes(50_000);
-        expect((await put(await store.direct.presignPut(source, "video/mp4", 60), bytes, "video/mp4")).status).toBe(200);
+        expect((await put(await store.direct.presignPut(source, "video/mp4", bytes.length, 60), bytes, "video/mp4")).status).toBe(200);
 
         const adopted = await store.adopt(source);
         expect(adopted.size).toBe(bytes.length);
@@ -134,7 +137,7 @@ if (!target.available) {
 
       it("commits nothing when a late PUT replaces the object after adopt (state_conflict)", async () => {
         const source = "uploads/swapped";
-        const url = await store.direct.presignPut(source, "image/png", 60);
+        const url = await store.direct.presignPut(source, "image/png", 10_000, 60);
         const honest = randomBytes(10_000);
         expect((await put(url, honest, "image/png")).status).toBe(200);
         const adopted = await store.adopt(source);
@@ -149,13 +152,15 @@ if (!target.available) {
       });
 
       it("checks keys, types and lifetimes before signing", async () => {
-        await expect(store.direct.presignPut("../escape", "image/png", 60)).rejects.toThrow(/invalid storage key/);
-        await expect(store.direct.presignPut(".staging/x", "image/png", 60)).rejects.toThrow(/invalid storage key/);
-        await expect(store.direct.presignPut("uploads/x", "image/png\r\nx-evil: 1", 60)).rejects.toMatchObject({
+        await expect(store.direct.presignPut("../escape", "image/png", 1, 60)).rejects.toThrow(/invalid storage key/);
+        await expect(store.direct.presignPut(".staging/x", "image/png", 1, 60)).rejects.toThrow(/invalid storage key/);
+        await expect(store.direct.presignPut("uploads/x", "image/png\r\nx-evil: 1", 1, 60)).rejects.toMatchObject({
           code: "invalid_parameter",
         });
-        await expect(store.direct.presignPut("uploads/x", "image/png", 0)).rejects.toThrow(RangeError);
-        await expect(store.direct.presignPut("uploads/x", "image/png", 8 * 24 * 3600)).rejects.toThrow(RangeError);
+        await expect(store.direct.presignPut("uploads/x", "image/png", 1, 0)).rejects.toThrow(RangeError);
+        await expect(store.direct.presignPut("uploads/x", "image/png", 1, 8 * 24 * 3600)).rejects.toThrow(RangeError);
+        await expect(store.direct.presignPut("uploads/x", "image/png", -1, 60)).rejects.toThrow(RangeError);
+        await expect(store.direct.presignPut("uploads/x", "image/png", 6 * 1024 ** 3, 60)).rejects.toThrow(RangeError);
       });
     });
 
@@ -170,7 +175,7 @@ if (!target.available) {
 
         const etags: string[] = [];
         for (const [index, bytes] of [first, second].entries()) {
-          const url = await store.direct.presignPart(key, uploadId, index + 1, 60);
+          const url = await store.direct.presignPart(key, uploadId, index + 1, bytes.length, 60);
           expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i);
           const response = await put(url, bytes);
           expect(response.status).toBe(200);
@@ -217,7 +222,7 @@ if (!target.available) {
         const uploadId = await store.direct.createMultipart(key, "application/octet-stream");
         const etags: string[] = [];
         for (const partNumber of [1, 2]) {
-          const response = await put(await store.direct.presignPart(key, uploadId, partNumber, 60), randomBytes(1024));
+          const response = await put(await store.direct.presignPart(key, uploadId, partNumber, 1024, 60), randomBytes(1024));
           expect(response.status).toBe(200);
           etags.push(response.headers.get("etag")!);
         }
@@ -235,7 +240,7 @@ if (!target.available) {
         ).rejects.toMatchObject({ code: "invalid_parameter", message: /5 MiB/ });
 
         await expect(store.direct.completeMultipart(key, uploadId, [])).rejects.toMatchObject({ code: "invalid_parameter" });
-        await expect(store.direct.presignPart(key, uploadId, 0, 60)).rejects.toMatchObject({ code: "invalid_parameter" });
+        await expect(store.direct.presignPart(key, uploadId, 0, 1, 60)).rejects.toMatchObject({ code: "invalid_parameter" });
         expect(await store.head(key)).toBeUndefined();
         await store.direct.abortMultipart(key, uploadId);
       });
@@ -243,7 +248,7 @@ if (!target.available) {
       it("aborts idempotently, and an aborted upload is gone", async () => {
         const key = "uploads/abandoned";
         const uploadId = await store.direct.createMultipart(key, "image/jpeg");
-        expect((await put(await store.direct.presignPart(key, uploadId, 1, 60), randomBytes(2048))).status).toBe(200);
+        expect((await put(await store.direct.presignPart(key, uploadId, 1, 2048, 60), randomBytes(2048))).status).toBe(200);
         expect((await pending(store, "uploads/")).map((u) => u.uploadId)).toEqual([uploadId]);
 
         await store.direct.abortMultipart(key, uploadId);

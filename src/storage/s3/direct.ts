@@ -56,15 +56,18 @@ export function createDirectUploads(options: DirectUploadsOptions): DirectUpload
   const { client, presigner, bucket, storePrefix, objectKey, pageSize } = options;
 
   return {
-    async presignPut(key, contentType, expiresInSeconds) {
+    async presignPut(key, contentType, size, expiresInSeconds) {
       const Key = objectKey(key);
       checkContentType(contentType);
+      checkSize(size);
       checkExpiry(expiresInSeconds);
-      const command = new PutObjectCommand({ Bucket: bucket, Key, ContentType: contentType });
-      // The presigner leaves Content-Type unsigned by default; signing it makes the store
-      // refuse (403 SignatureDoesNotMatch) a PUT that declares another type than the one
-      // the service accepted.
-      return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds, signableHeaders: new Set(["content-type"]) }));
+      const command = new PutObjectCommand({ Bucket: bucket, Key, ContentType: contentType, ContentLength: size });
+      // The presigner leaves Content-Type and Content-Length unsigned by default; signing
+      // them makes the store refuse (403 SignatureDoesNotMatch) a PUT of another type or
+      // size than the service accepted, so a session cannot park more bytes than it reserved.
+      return mapped(getSignedUrl(presigner, command, {
+        expiresIn: expiresInSeconds, signableHeaders: new Set(["content-type", "content-length"]),
+      }));
     },
 
     async createMultipart(key, contentType) {
@@ -75,13 +78,14 @@ export function createDirectUploads(options: DirectUploadsOptions): DirectUpload
       return UploadId;
     },
 
-    async presignPart(key, uploadId, partNumber, expiresInSeconds) {
+    async presignPart(key, uploadId, partNumber, size, expiresInSeconds) {
       const Key = objectKey(key);
       checkUploadId(uploadId);
       checkPartNumber(partNumber);
+      checkSize(size);
       checkExpiry(expiresInSeconds);
-      const command = new UploadPartCommand({ Bucket: bucket, Key, UploadId: uploadId, PartNumber: partNumber });
-      return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds }));
+      const command = new UploadPartCommand({ Bucket: bucket, Key, UploadId: uploadId, PartNumber: partNumber, ContentLength: size });
+      return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds, signableHeaders: new Set(["content-length"]) }));
     },
 
     async listParts(key, uploadId) {
@@ -196,6 +200,13 @@ function toMultipartError(e: unknown, uploadId: string): unknown {
 function checkExpiry(seconds: number): void {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRY_SECONDS) {
     throw new RangeError(`presigned URLs expire after 1 to ${MAX_EXPIRY_SECONDS} seconds, not ${seconds}`);
+  }
+}
+
+/** S3 takes at most 5 GiB in one PUT (object or part). */
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0 || size > 5 * 1024 ** 3) {
+    throw new RangeError(`a presigned PUT carries 0 to 5 GiB, not ${size} bytes`);
   }
 }
 
