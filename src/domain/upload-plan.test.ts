@@ -47,6 +47,8 @@ describe("upload grants", () => {
   it("verifies what it signed until it expires", () => {
     const token = signUploadGrant(secret, { ...grant, expiresAt: 1000 });
     expect(verifyUploadGrant(secret, token, grant, 999)).toEqual({ ok: true });
+    expect(verifyUploadGrant(secret, token, grant, 999.9)).toEqual({ ok: true });
+    expect(verifyUploadGrant(secret, token, grant, 1000)).toEqual({ ok: false, reason: "expired" });
     expect(verifyUploadGrant(secret, token, grant, 1001)).toEqual({ ok: false, reason: "expired" });
   });
 

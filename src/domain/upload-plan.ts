@@ -70,7 +70,10 @@ export function signUploadGrant(secret: string, grant: UploadGrant): string {
 
 export type GrantCheck = { ok: true } | { ok: false; reason: "malformed" | "signature" | "expired" };
 
-/** Checks the signature before the expiry, so an expired forgery reads as a forgery. */
+/**
+ * Checks the signature before the expiry, so an expired forgery reads as a forgery.
+ * `nowSeconds` may have a fraction: the grant works until the start of its `expiresAt` second.
+ */
 export function verifyUploadGrant(secret: string, token: string, grant: Omit<UploadGrant, "expiresAt">, nowSeconds: number): GrantCheck {
   const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return { ok: false, reason: "malformed" };
@@ -78,6 +81,6 @@ export function verifyUploadGrant(secret: string, token: string, grant: Omit<Upl
   const given = Buffer.from(match[2]!, "base64url");
   const wanted = mac(secret, { ...grant, expiresAt });
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return { ok: false, reason: "signature" };
-  if (nowSeconds > expiresAt) return { ok: false, reason: "expired" };
+  if (nowSeconds >= expiresAt) return { ok: false, reason: "expired" };
   return { ok: true };
 }

@@ -159,8 +159,13 @@ export function createUploadService(deps: UploadServiceDeps) {
     });
   }
 
+  /**
+   * When a new URL stops working (epoch seconds): at least the configured lifetime from now,
+   * rounded up to a whole second because SigV4 dates carry whole seconds, and never after
+   * the session itself.
+   */
   function urlExpiry(session: UploadSession): number {
-    return Math.min(Math.floor(clock.now() / 1000) + deps.urlTtlSeconds, Math.floor(session.expiresAt / 1000));
+    return Math.min(Math.ceil(clock.now() / 1000) + deps.urlTtlSeconds, Math.floor(session.expiresAt / 1000));
   }
 
   /** Fresh URLs for a session; `baseUrl` is this service's public origin. */
@@ -281,7 +286,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     const s = await repos.uploads.get(assetId);
     if (!s || s.kind === "tus") throw new NotFoundError("upload");
     const contentType = target === "data" ? (request.contentType ?? "").trim() : "*";
-    const check = verifyUploadGrant(deps.grantSecret, request.token, { assetId, target, contentType }, Math.floor(clock.now() / 1000));
+    const check = verifyUploadGrant(deps.grantSecret, request.token, { assetId, target, contentType }, clock.now() / 1000);
     if (!check.ok) {
       if (check.reason === "expired") throw new AppError("url_expired", "this upload URL has expired; ask GET /v1/uploads/:id for fresh ones");
       throw new AppError("signature_invalid", target === "data"

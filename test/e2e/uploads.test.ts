@@ -267,10 +267,7 @@ describe(`upload URLs and sessions expire (${BACKEND})`, () => {
   let alice: string;
 
   beforeAll(async () => {
-    app = await startApp({
-      ASSETD_UPLOAD_URL_TTL: "1", ASSETD_UPLOAD_SESSION_TTL: "2", ASSETD_SWEEP_INTERVAL: "0",
-      ASSETD_MULTIPART_THRESHOLD: "5MiB", ASSETD_PART_SIZE: "5MiB",
-    });
+    app = await startApp({ ASSETD_UPLOAD_URL_TTL: "1", ASSETD_SWEEP_INTERVAL: "0" });
     alice = await app.token("alice");
   });
   afterAll(async () => app?.close());
@@ -282,6 +279,22 @@ describe(`upload URLs and sessions expire (${BACKEND})`, () => {
     expect(late.status).toBe(403);
     expect(await leftovers(app)).toEqual([]);
   });
+
+});
+
+describe(`expired upload sessions are swept (${BACKEND})`, () => {
+  let app: TestApp;
+  let alice: string;
+
+  beforeAll(async () => {
+    // Sessions live 3 s; their URLs as long (S3 signatures carry whole seconds, so a
+    // shorter URL lifetime would make the PUT below race its own expiry).
+    app = await startApp({
+      ASSETD_UPLOAD_SESSION_TTL: "3", ASSETD_SWEEP_INTERVAL: "0", ASSETD_MULTIPART_THRESHOLD: "5MiB", ASSETD_PART_SIZE: "5MiB",
+    });
+    alice = await app.token("alice");
+  });
+  afterAll(async () => app?.close());
 
   it("sweeps an abandoned multipart upload: staged parts, the store's upload and the asset", async () => {
     const data = randomBytes(5 * MIB + 10);
@@ -296,7 +309,7 @@ describe(`upload URLs and sessions expire (${BACKEND})`, () => {
     } else {
       expect((await leftovers(app)).length).toBe(1);
     }
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3100));
     const swept = await json(await fetch(`${app.url}/v1/admin/sweep`, { method: "POST", headers: bearer(app.admin) }));
     expect(swept.sessions).toBeGreaterThanOrEqual(1);
 
