@@ -1,8 +1,6 @@
 import type { Readable } from "node:stream";
 
-import type { StagedObject } from "../../ports/blob-store.js";
-
-type Outcome = "created" | "existed";
+import { StagedOnce, type Outcome } from "../staged-once.js";
 
 /** What a staged object needs from its store. */
 export interface StagingHost {
@@ -25,13 +23,9 @@ export interface StagingHost {
 /**
  * An object waiting to be copied to its content key: an upload under `<prefix>/.staging/`
  * (BlobStore.stage) or an object a client wrote straight to the store (BlobStore.adopt).
- * Either way the source is deleted afterwards. commit/discard are idempotent so that a
- * caller's cleanup path (`finally { discard() }`) can never delete committed bytes.
+ * Either way the source is deleted afterwards.
  */
-export class S3StagedObject implements StagedObject {
-  private committed?: { key: string; outcome: Promise<Outcome> };
-  private discarded = false;
-
+export class S3StagedObject extends StagedOnce {
   constructor(
     private readonly host: StagingHost,
     /** Full key of the source (store prefix included). */
@@ -39,44 +33,27 @@ export class S3StagedObject implements StagedObject {
     readonly size: number,
     /** The source's ETag when `size` was measured, for a source others can still write to. */
     private readonly etag?: string,
-  ) {}
-
-  commit(key: string): Promise<Outcome> {
-    if (this.committed) {
-      if (this.committed.key !== key) {
-        return Promise.reject(new Error(`staged object already committed to ${this.committed.key}`));
-      }
-      return this.committed.outcome;
-    }
-    if (this.discarded) return Promise.reject(new Error("staged object was discarded"));
-    let objectKey: string;
-    try {
-      objectKey = this.host.objectKey(key);
-    } catch (e) {
-      // A refused key does not consume the staged bytes: the caller can still discard.
-      return Promise.reject(e);
-    }
-    // An adopted object "committed" onto its own key would see itself as the existing
-    // object and then delete it as the source.
-    if (objectKey === this.sourceKey) return Promise.reject(new Error(`cannot commit an object onto its own key ${key}`));
-    const outcome = this.place(objectKey);
-    this.committed = { key, outcome };
-    return outcome;
+  ) {
+    super();
   }
 
-  async read(): Promise<Readable> {
-    if (this.committed || this.discarded) throw new Error("staged object was already committed or discarded");
+  protected get sourceLocation(): string {
+    return this.sourceKey;
+  }
+
+  protected locate(key: string): string {
+    return this.host.objectKey(key);
+  }
+
+  protected openSource(): Promise<Readable> {
     return this.host.readSource(this.sourceKey, this.etag);
   }
 
-  async discard(): Promise<void> {
-    // After a commit the source is already gone (or being removed by commit itself).
-    if (this.committed || this.discarded) return;
-    this.discarded = true;
-    await this.host.removeSource(this.sourceKey);
+  protected removeSource(): Promise<void> {
+    return this.host.removeSource(this.sourceKey);
   }
 
-  private async place(objectKey: string): Promise<Outcome> {
+  protected async place(objectKey: string): Promise<Outcome> {
     let outcome: Outcome;
     try {
       outcome = await this.host.place(this.sourceKey, objectKey, this.size, this.etag);
