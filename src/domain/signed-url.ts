@@ -1,0 +1,90 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * Signed delivery URLs (DESIGN §10 "Access"): `sig = base64url(HMAC-SHA256(key, canonical))`
+ * where `canonical` is the path, `?`, then every query parameter but `sig` (`exp`, unix
+ * seconds, included) sorted by name and joined in `URLSearchParams` encoding. A valid
+ * signature grants read access to exactly that URL until `exp`, to anyone.
+ *
+ * Several keys may verify at once, so a key can be rolled without breaking pages that
+ * still carry URLs signed with the previous one: the first key signs, every key verifies.
+ */
+export interface UrlSigningKeys {
+  readonly keys: readonly string[];
+}
+
+/** The longest lifetime a signed URL may ask for: one week. */
+export const MAX_SIGNED_URL_SECONDS = 604_800;
+export const DEFAULT_SIGNED_URL_SECONDS = 3600;
+
+export type SignatureCheck =
+  | { readonly kind: "unsigned" }
+  | { readonly kind: "valid"; readonly expiresAt: number }
+  | { readonly kind: "invalid"; readonly reason: string }
+  | { readonly kind: "expired"; readonly expiredAt: number };
+
+/** The string the signature covers: the path and the sorted query without `sig`. */
+export function canonicalRequest(path: string, query: URLSearchParams): string {
+  const sorted = new URLSearchParams();
+  for (const [name, value] of query) if (name !== "sig") sorted.append(name, value);
+  sorted.sort();
+  return `${path}?${sorted.toString()}`;
+}
+
+function hmac(key: string, canonical: string): Buffer {
+  return createHmac("sha256", key).update(canonical).digest();
+}
+
+/**
+ * `path?query&exp=..&sig=..` for `path` with the given query (a transform, or nothing),
+ * valid until `expiresAt` (unix seconds).
+ */
+export function signUrl(path: string, query: URLSearchParams | string, expiresAt: number, signing: UrlSigningKeys): string {
+  const key = signing.keys[0];
+  if (!key) throw new Error("no URL signing key is configured");
+  const params = new URLSearchParams(query);
+  params.delete("sig");
+  params.set("exp", String(Math.floor(expiresAt)));
+  params.sort();
+  const sig = hmac(key, canonicalRequest(path, params)).toString("base64url");
+  params.append("sig", sig);
+  return `${path}?${params.toString()}`;
+}
+
+/**
+ * Checks a request's signature before anything else is looked up. `unsigned`: the URL
+ * carries neither `sig` nor `exp` (other rules decide). A URL with only one of them, a
+ * malformed `exp`, or a signature no key made is `invalid`; a good one past `exp` is
+ * `expired` (checked after the signature, so an attacker cannot learn expiry of forgeries).
+ */
+export function checkSignature(path: string, query: URLSearchParams, signing: UrlSigningKeys, nowSeconds: number): SignatureCheck {
+  const sigs = query.getAll("sig");
+  const exps = query.getAll("exp");
+  if (sigs.length === 0 && exps.length === 0) return { kind: "unsigned" };
+  if (sigs.length !== 1) return { kind: "invalid", reason: sigs.length === 0 ? "the URL has exp but no sig" : "the URL has more than one sig" };
+  if (exps.length !== 1 || !/^\d{1,12}$/.test(exps[0]!)) return { kind: "invalid", reason: "the URL needs exactly one exp (unix seconds)" };
+  const given = Buffer.from(sigs[0]!, "base64url");
+  if (given.length !== 32 || given.toString("base64url") !== sigs[0]) return { kind: "invalid", reason: "the signature is malformed" };
+  const canonical = canonicalRequest(path, query);
+  const matches = signing.keys.some((key) => timingSafeEqual(hmac(key, canonical), given));
+  if (!matches) return { kind: "invalid", reason: "the signature does not match this URL" };
+  const expiresAt = Number(exps[0]);
+  if (expiresAt <= nowSeconds) return { kind: "expired", expiredAt: expiresAt };
+  return { kind: "valid", expiresAt };
+}
+
+/** Clamps a requested lifetime to (0, one week]; absent → one hour. */
+export function signedUrlLifetime(requested: number | undefined): number {
+  if (requested === undefined) return DEFAULT_SIGNED_URL_SECONDS;
+  return Math.min(MAX_SIGNED_URL_SECONDS, Math.max(1, Math.floor(requested)));
+}
+
+/**
+ * `ASSETD_URL_SIGNING_KEY` holds one or more keys separated by commas (the first signs);
+ * unset, one key is derived from the JWT secret so a fresh install signs out of the box.
+ */
+export function urlSigningKeys(configured: string | undefined, jwtSecret: string): UrlSigningKeys {
+  const keys = (configured ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
+  if (keys.length > 0) return { keys };
+  return { keys: [createHmac("sha256", jwtSecret).update("assetd URL signing key").digest("base64url")] };
+}
