@@ -59,6 +59,22 @@ export interface AssetTagTable {
   value: string;
 }
 
+export interface AssetAclTable {
+  asset_id: string;
+  /** A user id, `group:<name>` or `*`. */
+  principal: string;
+  /** read | write | delete */
+  permission: string;
+  created_at: number;
+}
+
+export interface RevokedTokenTable {
+  jti: string;
+  revoked_at: number;
+  /** The token's own `exp` (ms); NULL when it had none. */
+  expires_at: number | null;
+}
+
 export interface AssetEventTable {
   id: Generated<number>;
   asset_id: string;
@@ -126,6 +142,8 @@ export interface Database {
   blob: BlobTable;
   asset: AssetTable;
   asset_tag: AssetTagTable;
+  asset_acl: AssetAclTable;
+  revoked_token: RevokedTokenTable;
   asset_event: AssetEventTable;
   variant: VariantTable;
   job: JobTable;

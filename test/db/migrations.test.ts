@@ -1,12 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 
+import { Migrator } from "kysely";
+import { sqlDialect } from "../../src/db/dialect/index.js";
+import { initial } from "../../src/db/migrations/001-initial.js";
+import { phash } from "../../src/db/migrations/002-phash.js";
+import { uploads } from "../../src/db/migrations/003-uploads.js";
 import { migrate } from "../../src/db/migrations/index.js";
 import { createTestDatabase, dialectTargets, type TestDatabase } from "./databases.js";
 
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash", "003_uploads"];
+const ALL = ["001_initial", "002_phash", "003_uploads", "004_access"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
@@ -24,8 +29,30 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_event", "asset_tag", "blob", "job", "quota", "upload", "variant"]);
+    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "quota", "revoked_token", "upload", "variant"]);
   });
+
+  for (const dialect of ["sqlite", "postgres"] as const) {
+    it.skipIf(dialect === "postgres" && pg.skip !== undefined)(`keeps public assets readable by anyone as a * read grant (${dialect})`, async () => {
+      const database = await fresh(dialect);
+      const db = database.handle.db;
+      const before = new Migrator({
+        db,
+        provider: { getMigrations: async () => ({ "001_initial": initial(sqlDialect(dialect)), "002_phash": phash, "003_uploads": uploads }) },
+        ...(dialect === "postgres" ? { migrationTableSchema: await sqlDialect(dialect).migrationSchema(db) } : {}),
+      });
+      expect((await before.migrateToLatest()).error).toBeUndefined();
+      const row = { owner: "alice", filename: "a.jpg", kind: "image", status: "ready", created_at: 1, updated_at: 7 };
+      await db.insertInto("asset").values([{ ...row, id: "public-one", public: 1 }, { ...row, id: "private-one", public: 0 }]).execute();
+      expect(await migrate(db)).toEqual({ applied: ["004_access"] });
+      const grants = await db.selectFrom("asset_acl").select(["asset_id", "principal", "permission", "created_at"]).execute();
+      expect(grants.map((g) => ({ ...g, created_at: Number(g.created_at) }))).toEqual([
+        { asset_id: "public-one", principal: "*", permission: "read", created_at: 7 },
+      ]);
+      expect((await db.selectFrom("asset").select(["id", "public"]).orderBy("id").execute()).map((a) => [a.id, Number(a.public)]))
+        .toEqual([["private-one", 0], ["public-one", 1]]);
+    });
+  }
 
   describe.skipIf(pg.skip !== undefined)("on PostgreSQL", () => {
     it("applies once when several connections migrate the same schema at once", async () => {

@@ -5,6 +5,7 @@ import type { Database } from "../schema.js";
 import { initial } from "./001-initial.js";
 import { phash } from "./002-phash.js";
 import { uploads } from "./003-uploads.js";
+import { access } from "./004-access.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -15,6 +16,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "001_initial": initial(dialect),
     "002_phash": phash,
     "003_uploads": uploads,
+    "004_access": access,
   };
 }
 
