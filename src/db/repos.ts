@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Clock } from "../ports/clock.js";
 import type { Repos } from "../ports/repos.js";
 import { sqlDialect, type DialectName } from "./dialect/index.js";
+import { createAclRepo, createTokenRepo } from "./repos/acl.js";
 import { createAssetRepo } from "./repos/assets.js";
 import { createBlobRepo } from "./repos/blobs.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
@@ -28,6 +29,8 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     variants: createVariantRepo(db),
     uploads: createUploadRepo(db),
     quotas: createQuotaRepo(db),
+    acl: createAclRepo(db),
+    tokens: createTokenRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

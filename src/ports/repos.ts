@@ -1,4 +1,5 @@
 import type { AssetKind } from "../domain/media-types.js";
+import type { Grant, Permission } from "../domain/grants.js";
 import type { AssetStatus, Failure } from "../domain/states.js";
 
 /**
@@ -275,6 +276,8 @@ export interface Repos {
   readonly quotas: QuotaRepo;
   readonly blobs: BlobRepo;
   readonly variants: VariantRepo;
+  readonly acl: AclRepo;
+  readonly tokens: TokenRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.
@@ -291,4 +294,27 @@ export interface Repos {
   stats(owner?: string): Promise<Stats>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** ACL grants of assets (DESIGN §10 "Access"); `*` read and `asset.public` kept equal. */
+export interface AclRepo {
+  /** The asset's grants, sorted by principal then permission. */
+  list(assetId: string): Promise<Grant[]>;
+  /** The permissions granted to any of `principals` on the asset. */
+  permissionsOf(assetId: string, principals: readonly string[]): Promise<Permission[]>;
+  /** Replaces every grant; false when the asset does not exist. */
+  replace(assetId: string, grants: readonly Grant[], at: number): Promise<boolean>;
+  /** Adds one grant (a no-op when present); false when the asset does not exist. */
+  add(assetId: string, grant: Grant, at: number): Promise<boolean>;
+  /** Removes one grant; false when there was none. */
+  remove(assetId: string, grant: Grant, at: number): Promise<boolean>;
+}
+
+/** Token ids refused from now on (`jti`), until the token would have expired anyway. */
+export interface TokenRepo {
+  /** `expiresAt`: the token's own expiry (ms), null when it has none. */
+  revoke(jti: string, expiresAt: number | null, at: number): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+  /** Drops rows of tokens past their expiry; returns how many. */
+  forgetExpired(now: number): Promise<number>;
 }

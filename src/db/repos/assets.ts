@@ -6,6 +6,7 @@ import { toAssetRow, toEvent, toIntBool } from "../rows.js";
 import type { AssetTable, Database } from "../schema.js";
 import { assetWhere } from "./asset-filter.js";
 import { loadTags, loadTagsOf, writeTags } from "./tags.js";
+import { writePublicGrant } from "./acl.js";
 
 export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): AssetRepo {
   return {
@@ -87,6 +88,7 @@ export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): Asse
         if (patch.public !== undefined) changes.public = toIntBool(patch.public);
         const row = await trx.updateTable("asset").set(changes).where("id", "=", id).returningAll().executeTakeFirst();
         if (!row) return undefined;
+        if (patch.public !== undefined) await writePublicGrant(trx, id, patch.public, patch.at);
         if (patch.tags) await writeTags(trx, id, patch.tags);
         return toAssetRow(row, await loadTagsOf(trx, id));
       });

@@ -6,6 +6,7 @@ import type { Database } from "../schema.js";
 import { writeTags } from "./tags.js";
 import { adjustQuota, chargeIngest } from "./quotas.js";
 import { dropSession } from "./uploads.js";
+import { writePublicGrant } from "./acl.js";
 
 /** A concurrent gc may delete the blob row between our two statements; this many tries. */
 const BLOB_UPSERT_TRIES = 3;
@@ -72,6 +73,7 @@ export async function recordIngest(
       .returningAll()
       .executeTakeFirstOrThrow();
     await writeTags(trx, asset.id, asset.tags);
+    if (asset.public) await writePublicGrant(trx, asset.id, true, asset.createdAt);
     await chargeIngest(trx, asset.owner, asset.size, record.quota.reserved, record.quota.defaultMaxBytes);
     await trx
       .insertInto("asset_event")

@@ -6,6 +6,7 @@ import type { Database, UploadTable } from "../schema.js";
 import { referenceBlob } from "./ingest.js";
 import { adjustQuota, getQuota, reserveWithin } from "./quotas.js";
 import { loadTagsOf, writeTags } from "./tags.js";
+import { writePublicGrant } from "./acl.js";
 
 type Db = Kysely<Database>;
 
@@ -63,6 +64,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .returningAll()
           .executeTakeFirstOrThrow();
         await writeTags(trx, asset.id, asset.tags);
+        if (asset.public) await writePublicGrant(trx, asset.id, true, asset.createdAt);
         await trx
           .insertInto("asset_event")
           .values({ asset_id: asset.id, from_status: null, to_status: "pending", reason: `${session.kind} upload session opened`, at: asset.createdAt })
