@@ -21,6 +21,8 @@ export interface AdminApi {
   };
   /** Closes expired upload sessions now. */
   sweep(options?: Options): Promise<SweepReport>;
+  /** Refuses the token with this `jti` from now on (401 `token_revoked`). */
+  revokeToken(jti: string, options?: Options): Promise<void>;
 }
 
 export function adminApi(http: Transport): AdminApi {
@@ -40,5 +42,8 @@ export function adminApi(http: Transport): AdminApi {
         http.json<Quota>("PUT", `/v1/admin/quotas/${segment(owner)}`, { json: { maxBytes }, signal: options.signal }),
     },
     sweep: (options = {}) => http.json<SweepReport>("POST", "/v1/admin/sweep", { json: {}, signal: options.signal }),
+    async revokeToken(jti, options = {}) {
+      await http.json<unknown>("POST", "/v1/admin/tokens/revoke", { json: { jti }, signal: options.signal });
+    },
   };
 }

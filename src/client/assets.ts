@@ -1,5 +1,5 @@
 import { segment, type Transport } from "./http.js";
-import type { AssetEvent, AssetPage, AssetPatch, ListQuery, Manifest, SimilarQuery, SimilarResult } from "./types.js";
+import type { AssetEvent, AssetPage, AssetPatch, Grant, ListQuery, Manifest, SignedUrl, SignedUrlRequest, SimilarQuery, SimilarResult } from "./types.js";
 
 export interface AssetsApi {
   get(id: string, options?: { signal?: AbortSignal }): Promise<Manifest>;
@@ -14,6 +14,14 @@ export interface AssetsApi {
   events(id: string, options?: { signal?: AbortSignal }): Promise<AssetEvent[]>;
   /** Visible near-duplicates, closest first. */
   similar(id: string, query?: SimilarQuery, options?: { signal?: AbortSignal }): Promise<SimilarResult>;
+  /** A delivery URL anyone may load until it expires (needs read permission). */
+  signedUrl(id: string, request?: SignedUrlRequest, options?: { signal?: AbortSignal }): Promise<SignedUrl>;
+  /** The asset's ACL grants (owners and admins). */
+  grants(id: string, options?: { signal?: AbortSignal }): Promise<Grant[]>;
+  /** Replaces every grant. */
+  setGrants(id: string, grants: readonly Grant[], options?: { signal?: AbortSignal }): Promise<Grant[]>;
+  grant(id: string, grant: Grant, options?: { signal?: AbortSignal }): Promise<void>;
+  revoke(id: string, grant: Grant, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export function assetsApi(http: Transport): AssetsApi {
@@ -41,6 +49,21 @@ export function assetsApi(http: Transport): AssetsApi {
     similar: (id, query = {}, options = {}) =>
       http.json<SimilarResult>("GET", `/v1/assets/${segment(id)}/similar`, {
         query: { maxDistance: query.maxDistance, limit: query.limit }, signal: options.signal,
+      }),
+    signedUrl: (id, request = {}, options = {}) =>
+      http.json<SignedUrl>("POST", `/v1/assets/${segment(id)}/signed-url`, { json: request, signal: options.signal }),
+    async grants(id, options = {}) {
+      return (await http.json<{ grants: Grant[] }>("GET", `/v1/assets/${segment(id)}/acl`, options)).grants;
+    },
+    async setGrants(id, grants, options = {}) {
+      return (await http.json<{ grants: Grant[] }>("PUT", `/v1/assets/${segment(id)}/acl`, { json: { grants }, signal: options.signal })).grants;
+    },
+    async grant(id, grant, options = {}) {
+      await http.json<unknown>("POST", `/v1/assets/${segment(id)}/acl`, { json: grant, signal: options.signal });
+    },
+    revoke: (id, grant, options = {}) =>
+      http.json<void>("DELETE", `/v1/assets/${segment(id)}/acl`, {
+        query: { principal: grant.principal, permission: grant.permission }, signal: options.signal,
       }),
   };
 }

@@ -116,6 +116,24 @@ export interface SimilarResult {
   reason?: { code: "not_ready" | "no_phash"; message: string };
 }
 
+/** An ACL grant: `principal` is a user id, `group:<name>` or `*` (anyone). */
+export interface Grant {
+  principal: string;
+  permission: "read" | "write" | "delete";
+}
+
+export interface SignedUrlRequest {
+  /** A transform query such as `w=300&fmt=webp`; none: the original. */
+  query?: string;
+  /** Seconds (default 3600, at most 604800). */
+  expiresIn?: number;
+}
+
+export interface SignedUrl {
+  url: string;
+  expiresAt: string;
+}
+
 export interface QueueDepth {
   waiting: number;
   active: number;
