@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createHmac, randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { createTokens, type Tokens } from "./auth/jwt.js";
+import { readOrCreateSecret } from "./auth/secret.js";
 import type { Config } from "./config/index.js";
 import { openDatabase, migrate, type DatabaseHandle } from "./db/connect.js";
 import { createRepos } from "./db/repos.js";
@@ -283,27 +284,6 @@ function instrument(handlers: JobHandlers, metrics: Metrics): JobHandlers {
     };
   }
   return wrapped as unknown as JobHandlers;
-}
-
-/**
- * With no ASSETD_JWT_SECRET, the embedded default keeps a generated secret in the data
- * directory (mode 0600) so tokens survive restarts.
- */
-export async function readOrCreateSecret(dataDir: string): Promise<string> {
-  await mkdir(dataDir, { recursive: true });
-  const path = join(dataDir, "jwt-secret");
-  try {
-    const existing = (await readFile(path, "utf8")).trim();
-    if (existing.length >= 32) return existing;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  const secret = randomBytes(32).toString("base64url");
-  await writeFile(path, `${secret}\n`, { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {
-    // Another process created it first: use theirs.
-    if (error.code !== "EEXIST") throw error;
-  });
-  return (await readFile(path, "utf8")).trim();
 }
 
 export { loadConfig, ConfigError } from "./config/index.js";

@@ -26,14 +26,20 @@ program.command("migrate")
   .action(migrateCommand);
 
 program.command("token")
-  .description("mint a bearer token signed with the service's secret")
-  .requiredOption("--sub <principal>", "the principal (owner) the token speaks for")
+  .description("mint a bearer token signed with the service's secret, or revoke one")
+  .option("--sub <principal>", "the principal (owner) the token speaks for")
   .option("--admin", "grant the admin role (bypasses ownership checks)", false)
   .option("--group <name...>", "groups the principal belongs to")
-  .option("--ttl <seconds>", "lifetime in seconds (default: no expiry)", (v) => {
+  .option("--scope <scope...>", "narrow the token: asset:read, asset:write, admin (default: all its role allows)", (v, previous: string[] = []) => {
+    if (!["asset:read", "asset:write", "admin"].includes(v)) throw new InvalidArgumentError("one of asset:read, asset:write, admin");
+    return [...previous, v];
+  })
+  .option("--ttl <seconds>", "lifetime in seconds (default: 30 days)", (v) => {
     if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("a positive whole number of seconds");
     return Number(v);
   })
+  .option("--no-expiry", "mint a token that never expires (revoke it with --revoke)")
+  .option("--revoke <token-or-jti>", "refuse this token from now on (401 token_revoked)")
   .action(tokenCommand);
 
 registerClientCommands(program);

@@ -9,6 +9,23 @@ export interface Principal {
   sub: string;
   groups: readonly string[];
   admin: boolean;
+  /** Present when the token narrows what it may do (DESIGN §10); absent: all its role allows. */
+  scopes?: readonly Scope[];
+}
+
+/** Token scopes: `asset:write` includes reading; `admin` is needed for the admin role to count. */
+export const SCOPES = ["asset:read", "asset:write", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A token's `scope` claim (space-separated); unknown scopes are ignored, not widened. */
+export function parseScopes(claim: unknown): Scope[] {
+  const words = typeof claim === "string" ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
+  return SCOPES.filter((scope) => words.includes(scope));
+}
+
+/** Whether the caller's token lets it change things (uploads, edits, deletes, grants). */
+export function mayWrite(caller: Caller): boolean {
+  return !caller?.scopes || caller.scopes.includes("asset:write") || caller.scopes.includes("admin");
 }
 
 /** null = anonymous. */
