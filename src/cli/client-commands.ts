@@ -63,6 +63,23 @@ export function registerClientCommands(program: Command): void {
       print(await quotas.set(owner, options.default ? null : parseSize(options.set!)));
     }));
 
+  program.command("sign")
+    .description("print a delivery URL of an asset that anyone may load until it expires")
+    .argument("<id>")
+    .option("-t, --transform <query>", "a transform query such as w=300&fmt=webp (default: the original)")
+    .option("--ttl <seconds>", "lifetime in seconds (default 3600, at most 604800)", (v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("a positive whole number of seconds");
+      return Number(v);
+    })
+    .action(remoteAction(async (id: string, options: { transform?: string; ttl?: number }) => {
+      const signed = await remote().client.assets.signedUrl(id, {
+        ...(options.transform !== undefined ? { query: options.transform } : {}),
+        ...(options.ttl !== undefined ? { expiresIn: options.ttl } : {}),
+      });
+      process.stdout.write(`${signed.url}\n`);
+      process.stderr.write(`expires ${signed.expiresAt}\n`);
+    }));
+
   program.command("sweep")
     .description("close expired upload sessions now (admin); it also runs on a schedule")
     .action(remoteAction(async () => print(await remote().client.admin.sweep())));
