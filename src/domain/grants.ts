@@ -66,7 +66,32 @@ export function parseGrants(value: unknown): Grant[] {
   return grants;
 }
 
-/** Write and delete grants imply read: who may change or remove an asset may see it. */
-export function permitsRead(permissions: ReadonlySet<Permission>): boolean {
-  return permissions.size > 0;
+
+/** The facts of an asset the access rule reads. */
+export interface Guarded {
+  readonly owner: string;
+  readonly status: string;
+  readonly public: boolean;
+}
+
+const ALL: ReadonlySet<Permission> = new Set(PERMISSIONS);
+const NONE: ReadonlySet<Permission> = new Set();
+const READ: ReadonlySet<Permission> = new Set(["read"]);
+
+/**
+ * The one access rule: what `caller` may do with `asset`, given the permissions its grants
+ * give the caller's principals (`granted`, from `principalsOf`). Admins and owners may do
+ * everything; a deleted asset is seen by admins only; `public` is the `*` read grant.
+ * Write or delete without read still lets the caller see the asset (it could not act on
+ * something it cannot find).
+ */
+export function permissionsFor(
+  caller: { readonly sub: string; readonly admin: boolean } | null, asset: Guarded, granted: readonly Permission[],
+): ReadonlySet<Permission> {
+  if (asset.status === "deleted") return caller?.admin ? READ : NONE;
+  if (caller?.admin || caller?.sub === asset.owner) return ALL;
+  if (granted.length === 0) return asset.public ? READ : NONE;
+  const permissions = new Set<Permission>(granted);
+  permissions.add("read");
+  return permissions;
 }
