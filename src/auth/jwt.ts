@@ -1,15 +1,15 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { AppError } from "../domain/errors.js";
 import type { Principal } from "../domain/access.js";
+import type { TokenVerifier } from "../ports/token-verifier.js";
 
 /**
  * Bearer tokens: HS256 JWTs with `sub` (the principal), optional `groups` and
  * `role: "admin"`. A token that is present but invalid or expired is refused (401); it
  * never falls back to anonymous.
  */
-export interface Tokens {
+export interface Tokens extends TokenVerifier {
   sign(claims: { sub: string; admin?: boolean; groups?: string[] }, ttlSeconds?: number): Promise<string>;
-  verify(token: string): Promise<Principal>;
 }
 
 /** Verified tokens remembered (a client sends the same one on every request). */
