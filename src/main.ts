@@ -8,6 +8,7 @@ import { readOrCreateSecret } from "./auth/secret.js";
 import type { Config } from "./config/index.js";
 import { openDatabase, migrate, type DatabaseHandle } from "./db/connect.js";
 import { createRepos } from "./db/repos.js";
+import type { Capabilities } from "./domain/capabilities.js";
 import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
@@ -19,6 +20,7 @@ import { createPdfPageSource } from "./media/pdf/render.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
 import { createHlsTranscoder } from "./media/video/hls.js";
+import { createHlsWorkspaces } from "./media/video/hls-workspace.js";
 import { createPosterSource } from "./media/video/poster.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
@@ -36,7 +38,10 @@ import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
+import { createMaintenanceService } from "./services/maintenance.js";
+import { createQuotaService } from "./services/quotas.js";
 import { createSimilarService } from "./services/similar.js";
+import { createStatusService } from "./services/status.js";
 import { createUploadService } from "./services/uploads.js";
 import { createFsStore } from "./storage/fs/fs-store.js";
 import { partSizeFor } from "./storage/s3/limits.js";
@@ -90,8 +95,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ffprobe = createFfprobe();
   const probes = [ffprobe, createPdfProbe(), createHeifProbe()];
   const frames = [createPosterSource(), createPdfPageSource()];
-  const transcoder = createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels });
-  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, logger, clock });
+  const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
@@ -120,6 +124,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     memoryCacheBytes: config.variantMemoryBytes,
   });
   const similar = createSimilarService({ assets, repos });
+  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
+  const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
+  const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
+  const status = createStatusService({
+    repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+  });
 
   metricsRegistry.onCollect(async () => {
     const depth = await queue.depth();
@@ -132,9 +142,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes, tokens, ingest, assets, delivery, similar, repos,
-      store, queue, engine, probes, frames, hls, transcoder, metrics: metricsRegistry, logger,
-      uploads, quotaDefaultBytes: config.quotaDefaultBytes, capabilities: capabilitiesOf(config, store),
+      publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
+      capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
+      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status,
       tus: { datastore: tus.datastore },
     })
     : undefined;
@@ -192,7 +202,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 }
 
 /** What `GET /v1/capabilities` tells clients about the upload paths. */
-function capabilitiesOf(config: Config, store: BlobStore) {
+function capabilitiesOf(config: Config, store: BlobStore): Capabilities {
   return {
     maxUploadBytes: config.maxUploadBytes,
     uploads: {
@@ -204,10 +214,8 @@ function capabilitiesOf(config: Config, store: BlobStore) {
     },
     tus: { endpoint: "/v1/tus", version: "1.0.0", maxSize: config.maxUploadBytes },
     allowedTypes: config.allowedTypes,
-  } as const;
+  };
 }
-
-export type Capabilities = ReturnType<typeof capabilitiesOf>;
 
 /** tus keeps unfinished uploads beside the blob store: `<dataDir>/tus`, or `<prefix>/tus/` in the bucket. */
 function tusStagingOptions(config: Config): TusStagingOptions {

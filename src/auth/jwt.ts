@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors } from "jose";
 import { AppError } from "../domain/errors.js";
 import { parseScopes, type Principal, type Scope } from "../domain/access.js";
+import type { TokenVerifier } from "../ports/token-verifier.js";
 
 /**
  * Bearer tokens: HS256 JWTs with `sub` (the principal), optional `groups`, `role: "admin"`,
@@ -17,10 +18,9 @@ export interface TokenClaims {
   scopes?: readonly Scope[];
 }
 
-export interface Tokens {
+export interface Tokens extends TokenVerifier {
   /** `ttlSeconds` undefined: no expiry. */
   sign(claims: TokenClaims, ttlSeconds?: number): Promise<string>;
-  verify(token: string): Promise<Principal>;
   /** The token's `jti` and `exp` (ms), read after verifying it; for revocation. */
   identify(token: string): Promise<{ jti: string | undefined; expiresAt: number | null }>;
 }

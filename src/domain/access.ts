@@ -1,5 +1,5 @@
 import { AppError } from "./errors.js";
-import type { AssetRow, Visibility } from "../ports/repos.js";
+import type { AssetRow, Visibility } from "./asset.js";
 
 /**
  * Who is calling, and what they may see. ACL grants come later; today an asset is

@@ -25,26 +25,3 @@ function truncateUtf8(text: string, maxBytes: number): string {
   }
   return out;
 }
-
-/** The filename in `Content-Disposition: attachment; filename*=UTF-8''...; filename="..."`. */
-export function filenameFromDisposition(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1]!.trim());
-    } catch {
-      // malformed percent-encoding: fall back to the plain parameter
-    }
-  }
-  const quoted = /filename\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(header);
-  if (quoted) return quoted[1]!.replace(/\\(.)/g, "$1");
-  const bare = /filename\s*=\s*([^;\s]+)/.exec(header);
-  return bare?.[1];
-}
-
-/** `Content-Disposition` for a download, ASCII fallback plus RFC 6266 UTF-8 form. */
-export function contentDisposition(kind: "attachment" | "inline", filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}

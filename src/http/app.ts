@@ -1,23 +1,20 @@
 import cors from "@fastify/cors";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { DataStore } from "@tus/server";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
-import type { Tokens } from "../auth/jwt.js";
+import type { Capabilities } from "../domain/capabilities.js";
 import { AppError } from "../domain/errors.js";
-import type { BlobStore } from "../ports/blob-store.js";
-import type { ImageEngine } from "../ports/image-engine.js";
-import type { JobQueue } from "../ports/job-queue.js";
-import type { FrameSource } from "../ports/frame-source.js";
-import type { MediaProbe } from "../ports/media-probe.js";
-import type { HlsService } from "../services/hls.js";
-import type { Repos } from "../ports/repos.js";
-import type { MetricsRegistry } from "../observability/metrics.js";
+import type { HttpMetrics } from "../ports/metrics.js";
+import type { TokenVerifier } from "../ports/token-verifier.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
+import type { HlsService } from "../services/hls.js";
 import type { IngestService } from "../services/ingest.js";
+import type { MaintenanceService } from "../services/maintenance.js";
+import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
+import type { StatusService } from "../services/status.js";
 import type { UploadService } from "../services/uploads.js";
-import type { Capabilities } from "../main.js";
-import type { DataStore } from "@tus/server";
 import { authenticate } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -30,31 +27,25 @@ import { statsRoutes } from "./routes/stats.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
 
+/** What the HTTP app is built from: use cases, two ports (tokens, metrics) and plain settings. */
 export interface AppDeps {
   publicUrl: string | undefined;
   /** ["*"] or exact origins allowed to call the API from a browser. */
   corsOrigins: readonly string[];
   maxUploadBytes: number;
-  tokens: Tokens;
+  capabilities: Capabilities;
+  tokens: TokenVerifier;
+  metrics: HttpMetrics;
+  logger?: PinoLogger;
   ingest: IngestService;
   assets: AssetService;
   delivery: DeliveryService;
   similar: SimilarService;
-  repos: Repos;
-  store: BlobStore;
-  queue: JobQueue;
-  engine: ImageEngine;
-  probes: readonly MediaProbe[];
-  frames: readonly FrameSource[];
   hls: HlsService;
-  /** ffmpeg for HLS ladders: its availability is reported and checked before queueing work. */
-  transcoder: { status(): Promise<{ available: boolean; version?: string; reason?: string }> };
-  metrics: MetricsRegistry;
-  logger?: PinoLogger;
   uploads: UploadService;
-  /** null: no per-owner limit unless an admin sets one. */
-  quotaDefaultBytes: number | null;
-  capabilities: Capabilities;
+  maintenance: MaintenanceService;
+  quotas: QuotaService;
+  status: StatusService;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
@@ -84,10 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await authenticate(request, deps.tokens);
   });
   app.addHook("onResponse", async (request, reply) => {
-    deps.metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    deps.metrics.requestFinished(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
   });
 
 
@@ -101,15 +89,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     });
-    await api.register(healthRoutes, deps);
-    await api.register(statsRoutes, deps);
-    await api.register(assetRoutes, deps);
-    await api.register(similarRoutes, deps);
-    await api.register(deliveryRoutes, deps);
-    await api.register(hlsRoutes, deps);
-    await api.register(adminRoutes, deps);
-    await api.register(uploadRoutes, deps);
+    const { publicUrl, delivery } = deps;
+    await api.register(healthRoutes, { status: deps.status, metrics: deps.metrics });
+    await api.register(statsRoutes, { status: deps.status });
+    await api.register(assetRoutes, {
+      publicUrl, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
+    });
+    await api.register(similarRoutes, { publicUrl, delivery, similar: deps.similar });
+    await api.register(deliveryRoutes, { delivery });
+    await api.register(hlsRoutes, { hls: deps.hls });
+    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas });
+    await api.register(uploadRoutes, { publicUrl, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
-  await app.register(tusRoutes, deps);
+  await app.register(tusRoutes, {
+    publicUrl: deps.publicUrl, corsOrigins: deps.corsOrigins, maxUploadBytes: deps.maxUploadBytes, uploads: deps.uploads, tus: deps.tus,
+  });
   return app;
 }

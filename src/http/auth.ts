@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../domain/errors.js";
 import type { Caller } from "../domain/access.js";
-import type { Tokens } from "../auth/jwt.js";
+import type { TokenVerifier } from "../ports/token-verifier.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -10,7 +10,7 @@ declare module "fastify" {
 }
 
 /** Resolves the caller from `Authorization: Bearer`; no header means anonymous. */
-export async function authenticate(request: FastifyRequest, tokens: Tokens): Promise<void> {
+export async function authenticate(request: FastifyRequest, tokens: TokenVerifier): Promise<void> {
   const header = request.headers.authorization;
   if (header === undefined) {
     request.caller = null;

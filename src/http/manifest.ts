@@ -1,15 +1,20 @@
 import type { FastifyRequest } from "fastify";
-import type { AssetRow } from "../ports/repos.js";
+import type { AssetRow } from "../domain/asset.js";
+import type { DeliveryService } from "../services/deliver.js";
 import { toManifest, type Manifest } from "../services/manifest.js";
-import type { AppDeps } from "./app.js";
+
+export interface ManifestDeps {
+  /** The configured public URL; undefined: URLs on the request's own origin. */
+  publicUrl: string | undefined;
+  delivery: Pick<DeliveryService, "canTransform">;
+}
 
 /**
  * The manifest as this server shows it: URLs on the request's origin (or the configured
  * public URL), preset URLs when some engine can make stills of the content.
  */
-export function manifestFor(deps: Pick<AppDeps, "publicUrl" | "engine" | "frames">, request: FastifyRequest, asset: AssetRow): Manifest {
-  const type = asset.contentType ?? "";
-  const transformable = type !== "" && (deps.engine.canRender(type) || deps.frames.some((f) => f.handles(type)));
+export function manifestFor(deps: ManifestDeps, request: FastifyRequest, asset: AssetRow): Manifest {
+  const transformable = deps.delivery.canTransform(asset.contentType ?? "");
   const baseUrl = deps.publicUrl ?? `${request.protocol}://${request.host}`;
   return toManifest(asset, request.caller, baseUrl, transformable);
 }

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Metrics } from "../ports/metrics.js";
+import type { HttpMetrics, Metrics } from "../ports/metrics.js";
 
 export interface MetricsRegistry {
   registry: Registry;
   metrics: Metrics;
+  /** The HTTP layer's view: request durations and the /metrics text. */
+  http: HttpMetrics;
   httpDuration: Histogram<"method" | "route" | "status">;
   /** Gauges filled at scrape time (queue depth, dedup savings). */
   onCollect(fn: () => Promise<void>): void;
@@ -86,5 +88,10 @@ export function createMetricsRegistry(): MetricsRegistry {
     },
   };
 
-  return { registry, metrics, httpDuration, queueDepth, dedupSavedBytes, onCollect: (fn) => collectors.push(fn) };
+  const http: HttpMetrics = {
+    requestFinished: (method, route, status, seconds) => httpDuration.observe({ method, route, status: String(status) }, seconds),
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+
+  return { registry, metrics, http, httpDuration, queueDepth, dedupSavedBytes, onCollect: (fn) => collectors.push(fn) };
 }

@@ -1,10 +1,7 @@
 import type { Readable } from "node:stream";
+import type { ByteRange } from "../domain/byte-range.js";
 
-/** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
+export type { ByteRange };
 
 export interface StoredObject {
   key: string;

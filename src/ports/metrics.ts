@@ -13,3 +13,11 @@ export const noopMetrics: Metrics = {
   variantHit() {}, variantMiss() {}, variantRendered() {}, variantCollapsed() {}, transformRejected() {},
   ingested() {}, jobFinished() {},
 };
+
+/** What the HTTP layer reports, and the exposition it serves at /metrics. */
+export interface HttpMetrics {
+  /** One finished request; `route` is the route pattern, never the raw URL (bounded label values). */
+  requestFinished(method: string, route: string, status: number, seconds: number): void;
+  /** The current scrape: Prometheus text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}

@@ -1,6 +1,10 @@
 import type { AssetKind } from "../domain/media-types.js";
 import type { Grant, Permission } from "../domain/grants.js";
+import type { AssetEvent, AssetFilter, AssetMeta, AssetRow, Visibility } from "../domain/asset.js";
+import type { QuotaRow } from "../domain/quota.js";
 import type { AssetStatus, Failure } from "../domain/states.js";
+
+export type { AssetEvent, AssetFilter, AssetMeta, AssetRow, QuotaRow, Visibility };
 
 /**
  * The metadata database as the services see it. Times are epoch milliseconds. One
@@ -18,36 +22,6 @@ export interface BlobRow {
   createdAt: number;
   lastVerifiedAt: number | null;
   replicated: boolean;
-}
-
-/** Extracted facts about an asset's content. Open-ended: engines add what they know. */
-export type AssetMeta = Record<string, unknown>;
-
-export interface AssetRow {
-  id: string;
-  owner: string;
-  blobSha256: string | null;
-  filename: string;
-  declaredType: string | null;
-  contentType: string | null;
-  kind: AssetKind;
-  size: number | null;
-  status: AssetStatus;
-  failure: Failure | null;
-  public: boolean;
-  meta: AssetMeta | null;
-  tags: Record<string, string>;
-  createdAt: number;
-  updatedAt: number;
-  deletedAt: number | null;
-}
-
-export interface AssetEvent {
-  assetId: string;
-  from: AssetStatus | null;
-  to: AssetStatus;
-  reason: string;
-  at: number;
 }
 
 export interface VariantRow {
@@ -130,29 +104,6 @@ export interface CompletionRecord {
   /** Appended in order; the first leaves `pending`, the last is the asset's new status. */
   events: ReadonlyArray<{ from: AssetStatus; to: AssetStatus; reason: string; at: number }>;
 }
-
-/** Logical bytes per owner. `maxBytes` null: the configured default applies. */
-export interface QuotaRow {
-  owner: string;
-  maxBytes: number | null;
-  usedBytes: number;
-  reservedBytes: number;
-}
-
-export interface AssetFilter {
-  status?: AssetStatus;
-  kind?: AssetKind;
-  /** All must match. */
-  tags?: ReadonlyArray<readonly [string, string]>;
-  owner?: string;
-  /** Case-insensitive substring of the filename. */
-  q?: string;
-  createdAfter?: number;
-  createdBefore?: number;
-}
-
-/** Who is asking: admins see everything; others their own assets and public ones. */
-export type Visibility = { kind: "all" } | { kind: "principal"; owner: string | null };
 
 export interface Page {
   limit: number;

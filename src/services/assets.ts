@@ -18,6 +18,9 @@ export interface AssetServiceDeps {
   abortUpload?: (caller: Caller, id: string) => Promise<void>;
 }
 
+/** How often a waiting upload looks at its asset again. */
+const SETTLE_POLL_MS = 25;
+
 export interface ListResult {
   items: AssetRow[];
   next: string | null;
@@ -97,7 +100,21 @@ export function createAssetService(deps: AssetServiceDeps) {
     });
   }
 
-  return { find, list, patch, events, remove };
+  /**
+   * Waits while a new asset's first jobs run (verified -> ready, failed or quarantined),
+   * until `deadline` (epoch ms); returns the latest row either way. The caller just
+   * created the asset, so no access check is repeated.
+   */
+  async function waitSettled(asset: AssetRow, deadline: number): Promise<AssetRow> {
+    let current = asset;
+    while (current.status === "verified" && clock.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      current = (await repos.assets.get(asset.id)) ?? current;
+    }
+    return current;
+  }
+
+  return { find, list, patch, events, remove, waitSettled };
 }
 
 export type AssetService = ReturnType<typeof createAssetService>;

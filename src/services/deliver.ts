@@ -4,7 +4,7 @@ import { AppError } from "../domain/errors.js";
 import {
   negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, DEFAULT_PRESETS, type Query, type Recipe,
 } from "../domain/recipe.js";
-import { isServable } from "../domain/states.js";
+import { servingRefusal, type Delivery } from "../domain/servability.js";
 import type { Caller } from "../domain/access.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
@@ -69,23 +69,15 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const counters = { hits: 0, misses: 0 };
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
 
-  async function servable(caller: Caller, id: string): Promise<AssetRow & { blobSha256: string }> {
+  async function servable(caller: Caller, id: string, what: Delivery): Promise<AssetRow & { blobSha256: string }> {
     const asset = await assets.find(caller, id, { tags: false });
-    if (asset.status === "quarantined") {
-      throw new AppError("quarantined", "the virus scanner flagged this file; it is not served", { status: asset.status });
-    }
-    if (deps.scanning && asset.status === "verified") {
-      throw new AppError("state_conflict", "the file is waiting for its virus scan", { status: asset.status });
-    }
-    if (asset.status === "failed" && asset.blobSha256) return asset as AssetRow & { blobSha256: string };
-    if (!isServable(asset.status) || !asset.blobSha256) {
-      throw new AppError("state_conflict", `the asset is ${asset.status}, not servable`, { status: asset.status });
-    }
+    const refusal = servingRefusal(asset, what, { scanning: deps.scanning });
+    if (refusal) throw refusal;
     return asset as AssetRow & { blobSha256: string };
   }
 
   async function original(caller: Caller, id: string): Promise<OriginalResult> {
-    const asset = await servable(caller, id);
+    const asset = await servable(caller, id, "original");
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
     return {
@@ -139,12 +131,8 @@ export function createDeliveryService(deps: DeliveryDeps) {
 
   async function variant(caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal): Promise<VariantResult> {
     const { recipe, negotiated } = plan(query, accept);
-    const asset = await servable(caller, id);
+    const asset = await servable(caller, id, "variant");
     const contentType = asset.contentType ?? "";
-    if (asset.status === "failed") {
-      throw new AppError(asset.failure?.code === "undecodable_media" ? "undecodable_media" : "state_conflict",
-        asset.failure?.message ?? "the asset failed processing", { status: asset.status });
-    }
     const frames = engine.canRender(contentType) ? undefined : deps.frames.find((f) => f.handles(contentType));
     if (!engine.canRender(contentType) && !frames) {
       throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
@@ -257,7 +245,12 @@ export function createDeliveryService(deps: DeliveryDeps) {
   /** Variant lookups answered by this process since it started. */
   const cacheCounters = () => ({ ...counters });
 
-  return { original, variant, plan, flushHits, cacheCounters };
+  /** Whether some engine can make stills of this content (the manifest then lists preset URLs). */
+  function canTransform(contentType: string): boolean {
+    return contentType !== "" && (engine.canRender(contentType) || deps.frames.some((f) => f.handles(contentType)));
+  }
+
+  return { original, variant, plan, flushHits, cacheCounters, canTransform };
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;

@@ -1,16 +1,15 @@
-import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import type { Caller } from "../domain/access.js";
 import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
 import { hlsContentType, hlsKey, hlsPrefix, isHlsFileName, LADDER_VERSION, MASTER_PLAYLIST } from "../domain/hls.js";
-import type { HlsSource, HlsTranscoder } from "../media/video/hls.js";
+import { servingRefusal } from "../domain/servability.js";
 import { BlobNotFoundError, type BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
+import type { JobQueue } from "../ports/job-queue.js";
 import type { Logger } from "../ports/logger.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
+import type { ToolStatus, TranscodeSource, TranscodeWorkspace, Transcoder } from "../ports/transcoder.js";
+import type { AssetService } from "./assets.js";
 
 export interface HlsServiceDeps {
   store: BlobStore;
@@ -18,11 +17,13 @@ export interface HlsServiceDeps {
   repos: Pick<Repos, "assets" | "blobs">;
   /** ffprobe, for assets whose manifest has no size/duration yet. */
   probe: MediaProbe;
-  transcoder: HlsTranscoder;
+  transcoder: Transcoder;
+  /** Who may see which asset (stream requests). */
+  assets: Pick<AssetService, "find">;
+  /** The first request for a missing ladder queues `transcode-hls`. */
+  queue: Pick<JobQueue, "enqueue">;
   logger: Logger;
   clock: Clock;
-  /** Where the source copy (stores without local paths) and the ladder are written. Default: OS temp dir. */
-  tempDir?: string;
   /** Files uploaded at once. Default 4. */
   uploadConcurrency?: number;
 }
@@ -36,7 +37,19 @@ export interface HlsFailure {
   at: number;
 }
 
+/** Seconds a client is told to wait before asking again for a ladder being transcoded. */
+export const HLS_RETRY_AFTER_SECONDS = 5;
+
+export type StreamResult =
+  | { kind: "transcoding"; retryAfter: number }
+  | { kind: "file"; data: Buffer; contentType: string; etag: string; public: boolean };
+
 export interface HlsService {
+  /**
+   * One file of an asset's ladder for this caller. A ladder that does not exist yet is
+   * queued (once per content) and answered "transcoding"; the client polls.
+   */
+  stream(caller: Caller, id: string, name: string): Promise<StreamResult>;
   /** The `transcode-hls` job handler. Idempotent; identical videos share one ladder. */
   job(payload: { assetId: string }, signal?: AbortSignal): Promise<void>;
   /** "ready" once master.m3u8 is stored; "failed" when the source can never be transcoded. */
@@ -58,7 +71,8 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
 
 export function createHlsService(deps: HlsServiceDeps): HlsService {
   const { store, repos, probe, transcoder, logger, clock } = deps;
-  const tempRoot = deps.tempDir ?? tmpdir();
+  // Installed tools do not change while the process runs: ask once.
+  let tool: Promise<ToolStatus> | undefined;
   const uploadConcurrency = Math.max(1, deps.uploadConcurrency ?? 4);
   const masterKey = (sha256: string) => hlsKey(sha256, MASTER_PLAYLIST);
   const failureKey = (sha256: string) => `${hlsPrefix(sha256)}/${FAILURE_FILE}`;
@@ -75,7 +89,7 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
     }
   }
 
-  async function upload(sha256: string, dir: string, files: readonly string[]): Promise<void> {
+  async function upload(sha256: string, work: TranscodeWorkspace, files: readonly string[]): Promise<void> {
     // Segments and rung playlists (in parallel, bounded), then master.m3u8 alone and last:
     // its presence is what "ready" means, so a crash mid-upload leaves a ladder that is missing.
     const body = files.filter((f) => f !== MASTER_PLAYLIST);
@@ -83,11 +97,28 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
     const worker = async () => {
       while (next < body.length) {
         const name = body[next++]!;
-        await store.put(hlsKey(sha256, name), await readFile(join(dir, name)));
+        await store.put(hlsKey(sha256, name), await work.read(name));
       }
     };
     await Promise.all(Array.from({ length: Math.min(uploadConcurrency, body.length) }, worker));
-    await store.put(masterKey(sha256), await readFile(join(dir, MASTER_PLAYLIST)));
+    await store.put(masterKey(sha256), await work.read(MASTER_PLAYLIST));
+  }
+
+  async function status(sha256: string): Promise<HlsStatus> {
+    if (await store.head(masterKey(sha256))) return "ready";
+    if (await store.head(failureKey(sha256))) return "failed";
+    if (await store.head(progressKey(sha256))) return "transcoding";
+    return "missing";
+  }
+
+  async function file(sha256: string, name: string): Promise<{ data: Buffer; contentType: string }> {
+    if (!isHlsFileName(name)) throw new NotFoundError("file");
+    try {
+      return { data: await store.read(hlsKey(sha256, name)), contentType: hlsContentType(name) };
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) throw new NotFoundError("file");
+      throw error;
+    }
   }
 
   return {
@@ -110,79 +141,87 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
       if (!(await store.head(blob.storageKey))) throw new BlobNotFoundError(blob.storageKey);
 
       const started = clock.now();
-      const work = await mkdtemp(join(tempRoot, "assetd-hls-"));
-      await store.put(progressKey(sha256), Buffer.from(JSON.stringify({ state: "transcoding", startedAt: started, ladder: LADDER_VERSION })));
-      let finished = false;
-      try {
-        // A store without local files (S3) is streamed to disk once, for the probe and ffmpeg
-        // both; store.read() would hold the whole video in memory.
-        let path = store.localPath?.(blob.storageKey);
-        if (path === undefined) {
-          path = join(work, "source");
-          await pipeline(await store.get(blob.storageKey), createWriteStream(path, { mode: 0o600 }), { signal });
-        }
-        const localPath = path;
-        const read = () => readFile(localPath);
-
-        let meta: AssetMeta = asset.meta ?? {};
-        if (num(meta.width) === undefined || num(meta.height) === undefined || num(meta.duration) === undefined) {
-          meta = await probe.describe({ path: localPath, read, contentType: asset.contentType ?? blob.sniffedType });
-        }
-        if (typeof meta.mediaFactsUnavailable === "string") {
-          throw new AppError("dependency_down", "video transcoding is unavailable", { dependency: "ffprobe" }, {
-            cause: new Error(meta.mediaFactsUnavailable),
-          });
-        }
-        const source: HlsSource = {
-          path: localPath, read,
-          width: num(meta.width) ?? NaN,
-          height: num(meta.height) ?? NaN,
-          duration: num(meta.duration) ?? NaN,
-          frameRate: num(meta.frameRate),
-          hasAudio: typeof meta.audioCodec === "string",
-        };
-
-        const outDir = join(work, "out");
-        let files: string[];
+      await transcoder.withWorkspace(async (work) => {
+        await store.put(progressKey(sha256), Buffer.from(JSON.stringify({ state: "transcoding", startedAt: started, ladder: LADDER_VERSION })));
+        let finished = false;
         try {
-          ({ files } = await transcoder.transcode(source, outDir, signal));
-        } catch (error) {
-          if (isAppError(error) && PERMANENT.has(error.code)) {
-            const marker: HlsFailure = { code: error.code, message: error.message, ladder: LADDER_VERSION, at: clock.now() };
-            await store.put(failureKey(sha256), Buffer.from(JSON.stringify(marker)));
-            logger.warn({ assetId, sha256, code: error.code, err: error.cause ?? error }, "transcode-hls: the video cannot be transcoded");
-            finished = true;
-            return;
+          // A store without local files (S3) is streamed to disk once, for the probe and ffmpeg
+          // both; store.read() would hold the whole video in memory.
+          const localPath = store.localPath?.(blob.storageKey) ?? (await work.localCopy(await store.get(blob.storageKey), signal));
+          // The tools open `path`; `read` is only their fallback for a source without one.
+          const read = () => store.read(blob.storageKey);
+
+          let meta: AssetMeta = asset.meta ?? {};
+          if (num(meta.width) === undefined || num(meta.height) === undefined || num(meta.duration) === undefined) {
+            meta = await probe.describe({ path: localPath, read, contentType: asset.contentType ?? blob.sniffedType });
           }
-          throw error;
+          if (typeof meta.mediaFactsUnavailable === "string") {
+            throw new AppError("dependency_down", "video transcoding is unavailable", { dependency: "ffprobe" }, {
+              cause: new Error(meta.mediaFactsUnavailable),
+            });
+          }
+          const source: TranscodeSource = {
+            path: localPath, read,
+            width: num(meta.width) ?? NaN,
+            height: num(meta.height) ?? NaN,
+            duration: num(meta.duration) ?? NaN,
+            frameRate: num(meta.frameRate),
+            hasAudio: typeof meta.audioCodec === "string",
+          };
+
+          let files: readonly string[];
+          try {
+            ({ files } = await work.transcode(source, signal));
+          } catch (error) {
+            if (isAppError(error) && PERMANENT.has(error.code)) {
+              const marker: HlsFailure = { code: error.code, message: error.message, ladder: LADDER_VERSION, at: clock.now() };
+              await store.put(failureKey(sha256), Buffer.from(JSON.stringify(marker)));
+              logger.warn({ assetId, sha256, code: error.code, err: error.cause ?? error }, "transcode-hls: the video cannot be transcoded");
+              finished = true;
+              return;
+            }
+            throw error;
+          }
+          const transcodeMs = clock.now() - started;
+          await upload(sha256, work, files);
+          finished = true;
+          logger.info({ assetId, sha256, files: files.length, transcodeMs, totalMs: clock.now() - started }, "transcode-hls: ladder stored");
+        } finally {
+          if (finished) await store.delete(progressKey(sha256));
         }
-        const transcodeMs = clock.now() - started;
-        await upload(sha256, outDir, files);
-        finished = true;
-        logger.info({ assetId, sha256, files: files.length, transcodeMs, totalMs: clock.now() - started }, "transcode-hls: ladder stored");
-      } finally {
-        await rm(work, { recursive: true, force: true });
-        if (finished) await store.delete(progressKey(sha256));
-      }
+      });
     },
 
-    async status(sha256) {
-      if (await store.head(masterKey(sha256))) return "ready";
-      if (await store.head(failureKey(sha256))) return "failed";
-      if (await store.head(progressKey(sha256))) return "transcoding";
-      return "missing";
-    },
+    status,
 
     failure,
 
-    async file(sha256, name) {
-      if (!isHlsFileName(name)) throw new NotFoundError("file");
-      try {
-        return { data: await store.read(hlsKey(sha256, name)), contentType: hlsContentType(name) };
-      } catch (error) {
-        if (error instanceof BlobNotFoundError) throw new NotFoundError("file");
-        throw error;
+    file,
+
+    async stream(caller, id, name) {
+      const asset = await deps.assets.find(caller, id, { tags: false });
+      if (asset.kind !== "video" || !asset.blobSha256 || !isHlsFileName(name)) throw new NotFoundError("stream");
+      // Streams need a ready asset, which a configured scanner has already passed.
+      const refusal = servingRefusal(asset, "stream", { scanning: false });
+      if (refusal) throw refusal;
+
+      const sha256 = asset.blobSha256;
+      const state = await status(sha256);
+      if (state === "failed") {
+        const why = await failure(sha256);
+        const code = why?.code === "output_too_large" || why?.code === "pixel_limit_exceeded" ? why.code : "undecodable_media";
+        throw new AppError(code, why?.message ?? "the video could not be transcoded");
       }
+      if (state === "missing" || state === "transcoding") {
+        // Without ffmpeg the job could never succeed: say so instead of answering 202 forever.
+        tool ??= transcoder.status();
+        const ffmpeg = await tool;
+        if (!ffmpeg.available) throw new AppError("dependency_down", `video streaming is unavailable: ${ffmpeg.reason ?? "ffmpeg is missing"}`);
+        await deps.queue.enqueue("transcode-hls", { assetId: asset.id }, { key: sha256 });
+        return { kind: "transcoding", retryAfter: HLS_RETRY_AFTER_SECONDS };
+      }
+      const { data, contentType } = await file(sha256, name);
+      return { kind: "file", data, contentType, etag: `"${sha256}-${LADDER_VERSION}-${name}"`, public: asset.public };
     },
   };
 }

@@ -4,6 +4,7 @@ import { rawKey } from "../domain/content-address.js";
 import { AppError } from "../domain/errors.js";
 import { newAssetId } from "../domain/ids.js";
 import { checkDeclaredType, kindOf, type TypePolicy } from "../domain/media-types.js";
+import { quotaExceeded } from "../domain/quota.js";
 import type { BlobStore, StagedObject } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { JobQueue } from "../ports/job-queue.js";
@@ -139,9 +140,7 @@ export function createIngestService(deps: IngestDeps) {
     const reserved = input.declaredSize ?? 0;
     if (reserved > 0 && !(await repos.quotas.reserve(input.owner, reserved, deps.quotaDefaultBytes))) {
       const quota = await repos.quotas.get(input.owner);
-      throw new AppError("quota_exceeded", `an upload of ${reserved} bytes would exceed the owner's quota`, {
-        maxBytes: quota.maxBytes ?? deps.quotaDefaultBytes, usedBytes: quota.usedBytes, reservedBytes: quota.reservedBytes,
-      });
+      throw quotaExceeded(quota, deps.quotaDefaultBytes, reserved);
     }
     let settled = false;
     try {

@@ -8,6 +8,7 @@ import { rawKey } from "../../src/domain/content-address.js";
 import { AppError } from "../../src/domain/errors.js";
 import { hlsPrefix } from "../../src/domain/hls.js";
 import { createHlsTranscoder, type HlsOutput, type HlsTranscoder } from "../../src/media/video/hls.js";
+import { createHlsWorkspaces } from "../../src/media/video/hls-workspace.js";
 import { createFfprobe } from "../../src/media/video/probe.js";
 import type { BlobStore } from "../../src/ports/blob-store.js";
 import { silentLogger } from "../../src/ports/logger.js";
@@ -178,8 +179,10 @@ withFfmpeg("HLS service (fs store, real ffmpeg)", () => {
     const real = createHlsTranscoder();
     const counting: HlsTranscoder = { ...real, transcode: (...args) => { calls++; return real.transcode(...args); } };
     return createHlsService({
-      store: storeOverride ?? store, repos, probe: createFfprobe(), transcoder: counting, logger: silentLogger,
-      clock: { now: () => Date.now() }, tempDir: tmp,
+      store: storeOverride ?? store, repos, probe: createFfprobe(), transcoder: createHlsWorkspaces(counting, { tempDir: tmp }),
+      assets: { find: async () => { throw new Error("not used by these tests"); } },
+      queue: { enqueue: async () => { throw new Error("not used by these tests"); } },
+      logger: silentLogger, clock: { now: () => Date.now() },
     });
   }
 

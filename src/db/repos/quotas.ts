@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { AppError } from "../../domain/errors.js";
+import { quotaExceeded } from "../../domain/quota.js";
 import type { QuotaRepo, QuotaRow } from "../../ports/repos.js";
 import type { Database } from "../schema.js";
 
@@ -74,22 +74,13 @@ export async function chargeIngest(db: Db, owner: string, size: number, reserved
   const fits = await addWithinLimit(db, owner, { used: size, reserved: -reserved }, defaultMaxBytes);
   if (!fits) {
     const quota = await getQuota(db, owner);
-    throw new AppError("quota_exceeded", `this upload of ${size} bytes would exceed the owner's quota`, quotaDetails(quota, defaultMaxBytes));
+    throw quotaExceeded(quota, defaultMaxBytes, size);
   }
 }
 
 export async function getQuota(db: Db, owner: string): Promise<QuotaRow> {
   const row = await db.selectFrom("quota").selectAll().where("owner", "=", owner).executeTakeFirst();
   return row ? toQuotaRow(row) : { owner, maxBytes: null, usedBytes: 0, reservedBytes: 0 };
-}
-
-/** What a `quota_exceeded` error tells the caller about their own quota. */
-export function quotaDetails(quota: QuotaRow, defaultMaxBytes: number | null): Record<string, unknown> {
-  return {
-    maxBytes: quota.maxBytes ?? defaultMaxBytes,
-    usedBytes: quota.usedBytes,
-    reservedBytes: quota.reservedBytes,
-  };
 }
 
 export function createQuotaRepo(db: Db): QuotaRepo {

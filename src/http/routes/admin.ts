@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { AppError, InvalidParameterError, NotFoundError } from "../../domain/errors.js";
+import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import { z } from "zod";
 import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
-import type { JobInfo, JobState } from "../../ports/job-queue.js";
-import type { QuotaRow } from "../../ports/repos.js";
-import type { AppDeps } from "../app.js";
+import type { JobInfo, JobState, MaintenanceService } from "../../services/maintenance.js";
+import type { QuotaService } from "../../services/quotas.js";
 import { requirePrincipal } from "../auth.js";
 
 const STATES: readonly JobState[] = ["waiting", "active", "done", "dead"];
@@ -14,8 +13,13 @@ const reprocessSchema = z.object({
   type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
 }).strict();
 
+export interface AdminRouteDeps {
+  maintenance: MaintenanceService;
+  quotas: QuotaService;
+}
+
 /** Operator endpoints: jobs and dead-letter retry, reprocessing, quotas, the upload sweep. Admins only. */
-export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): Promise<void> {
   const requireAdmin = (request: FastifyRequest) => {
     if (!requirePrincipal(request.caller).admin) throw new AppError("forbidden", "this needs an admin token");
   };
@@ -27,7 +31,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     if (!STATES.includes(state)) throw new InvalidParameterError("state", `state must be one of ${STATES.join(", ")}`);
     const limit = query.limit === undefined ? 100 : Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidParameterError("limit", "limit must be an integer from 1 to 1000");
-    const jobs = await deps.queue.list(state, limit);
+    const jobs = await deps.maintenance.jobs(state, limit);
     return { items: jobs.map(toJson) };
   });
 
@@ -42,38 +46,17 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const issue = parsed.error.issues[0]!;
       throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
     }
-    const { assetId, type } = parsed.data;
-    let queued = 0;
-    const enqueue = async (id: string) => {
-      await deps.queue.enqueue("extract-metadata", { assetId: id, reprocess: true }, { key: `reprocess:${id}` });
-      queued++;
-    };
-    if (assetId) {
-      const asset = await deps.repos.assets.get(assetId);
-      if (!asset || asset.status === "deleted") throw new NotFoundError();
-      if (asset.status !== "ready") throw new AppError("state_conflict", `only ready assets are reprocessed; this one is ${asset.status}`);
-      await enqueue(assetId);
-      return { queued };
-    }
-    let beforeId: string | undefined;
-    for (;;) {
-      const page = await deps.repos.assets.list({ status: "ready", ...(type ? { kind: type } : {}) }, { kind: "all" }, { limit: 500, beforeId });
-      for (const asset of page) await enqueue(asset.id);
-      if (page.length < 500) break;
-      beforeId = page[page.length - 1]!.id;
-    }
-    return { queued };
+    return deps.maintenance.reprocess(parsed.data);
   });
 
   app.get("/v1/admin/quotas", async (request) => {
     requireAdmin(request);
-    const rows = await deps.repos.quotas.list();
-    return { items: rows.map((row) => quotaView(row, deps.quotaDefaultBytes)), defaultMaxBytes: deps.quotaDefaultBytes };
+    return { items: await deps.quotas.list(), defaultMaxBytes: deps.quotas.defaultMaxBytes };
   });
 
   app.get("/v1/admin/quotas/:owner", async (request) => {
     requireAdmin(request);
-    return quotaView(await deps.repos.quotas.get(ownerParam(request)), deps.quotaDefaultBytes);
+    return deps.quotas.of(ownerParam(request));
   });
 
   /** `{maxBytes: n}` sets the owner's own limit; `{maxBytes: null}` returns them to the default. */
@@ -81,23 +64,19 @@ export async function adminRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     requireAdmin(request);
     const parsed = quotaSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw new InvalidParameterError("maxBytes", "maxBytes must be a whole number of bytes (0 or more) or null");
-    return quotaView(await deps.repos.quotas.setLimit(ownerParam(request), parsed.data.maxBytes), deps.quotaDefaultBytes);
+    return deps.quotas.setLimit(ownerParam(request), parsed.data.maxBytes);
   });
 
   /** Runs the upload expiry sweep now (it also runs on a schedule). */
   app.post("/v1/admin/sweep", async (request) => {
     requireAdmin(request);
-    return deps.uploads.sweep();
+    return deps.maintenance.sweep();
   });
 
   app.post("/v1/admin/jobs/:id/retry", async (request) => {
     requireAdmin(request);
     const { id } = request.params as { id: string };
-    const dead = await deps.queue.list("dead", 10_000);
-    if (!dead.some((job) => job.id === id)) throw new NotFoundError("dead job");
-    if (!(await deps.queue.retry(id))) {
-      throw new AppError("state_conflict", "the job could not be retried (an identical job is already queued)");
-    }
+    await deps.maintenance.retryDead(id);
     return { id, retried: true };
   });
 }
@@ -108,19 +87,6 @@ function ownerParam(request: FastifyRequest): string {
   const { owner } = request.params as { owner: string };
   if (owner.length < 1 || owner.length > 256) throw new InvalidParameterError("owner", "owner must be 1 to 256 characters");
   return owner;
-}
-
-/** A quota as the API shows it: the limit that applies and where it comes from. */
-export function quotaView(row: QuotaRow, defaultMaxBytes: number | null) {
-  const maxBytes = row.maxBytes ?? defaultMaxBytes;
-  return {
-    owner: row.owner,
-    maxBytes,
-    source: row.maxBytes !== null ? "owner" : maxBytes === null ? "unlimited" : "default",
-    usedBytes: row.usedBytes,
-    reservedBytes: row.reservedBytes,
-    availableBytes: maxBytes === null ? null : Math.max(0, maxBytes - row.usedBytes - row.reservedBytes),
-  };
 }
 
 function toJson(job: JobInfo) {

@@ -2,19 +2,28 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
 import { z } from "zod";
-import { parseContentDigest } from "../../domain/digest.js";
+import type { AssetFilter, AssetRow } from "../../domain/asset.js";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
-import { filenameFromDisposition, sanitiseFilename } from "../../domain/filename.js";
+import { sanitiseFilename } from "../../domain/filename.js";
 import { ASSET_KINDS, declaredType, type AssetKind } from "../../domain/media-types.js";
 import { isAssetStatus } from "../../domain/states.js";
-import type { AssetFilter, AssetRow } from "../../ports/repos.js";
+import type { AssetService } from "../../services/assets.js";
+import type { HlsService } from "../../services/hls.js";
+import type { IngestService } from "../../services/ingest.js";
 import { toEvent } from "../../services/manifest.js";
-import { manifestFor } from "../manifest.js";
-import type { AppDeps } from "../app.js";
+import type { QuotaService } from "../../services/quotas.js";
 import { requirePrincipal } from "../auth.js";
-import { quotaView } from "./admin.js";
+import { filenameFromDisposition, parseContentDigest } from "../headers.js";
+import { manifestFor, type ManifestDeps } from "../manifest.js";
+import { header, idParam, onlyKnownKeys, single, type QueryParams } from "../params.js";
 
-type Deps = AppDeps;
+export interface AssetRouteDeps extends ManifestDeps {
+  maxUploadBytes: number;
+  ingest: Pick<IngestService, "ingest">;
+  assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "waitSettled">;
+  hls: Pick<HlsService, "status">;
+  quotas: Pick<QuotaService, "of">;
+}
 
 const MAX_WAIT_SECONDS = 60;
 
@@ -25,7 +34,7 @@ const patchSchema = z.object({
   tags: z.record(z.string().min(1).max(128), z.string().max(1024).nullable()).optional(),
 }).strict();
 
-export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): Promise<void> {
   const manifest = (request: FastifyRequest, asset: AssetRow) => manifestFor(deps, request, asset);
 
   // Uploads live in their own context: every body is streamed by the handler, never parsed.
@@ -43,7 +52,7 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
         throw new AppError("payload_too_large", `the body exceeds the upload limit of ${deps.maxUploadBytes} bytes`, { limit: deps.maxUploadBytes });
       }
       const expectedSha256 = parseContentDigest(header(request, "content-digest"));
-      const query = request.query as Record<string, string | string[] | undefined>;
+      const query = request.query as QueryParams;
       const asset = request.isMultipart()
         ? await ingestMultipart(request, owner, expectedSha256)
         : await deps.ingest.ingest({
@@ -105,13 +114,7 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
     if (!match) return asset;
     const seconds = Math.min(Number(match[1]), MAX_WAIT_SECONDS);
     reply.header("Preference-Applied", `wait=${seconds}`);
-    const deadline = Date.now() + seconds * 1000;
-    let current = asset;
-    while (current.status === "verified" && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      current = (await deps.repos.assets.get(asset.id)) ?? current;
-    }
-    return current;
+    return deps.assets.waitSettled(asset, Date.now() + seconds * 1000);
   }
 
   app.get("/v1/assets/:id", async (request) => {
@@ -131,12 +134,12 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
   });
 
   app.get("/v1/assets", async (request) => {
-    const query = request.query as Record<string, string | string[] | undefined>;
+    const query = request.query as QueryParams;
     const { filter, limit, cursor } = parseListQuery(query);
     const page = await deps.assets.list(request.caller, filter, limit, cursor);
     const caller = request.caller;
     // A user sees their own storage quota next to their assets.
-    const quota = caller && !caller.admin ? quotaView(await deps.repos.quotas.get(caller.sub), deps.quotaDefaultBytes) : undefined;
+    const quota = caller && !caller.admin ? await deps.quotas.of(caller.sub) : undefined;
     return { items: page.items.map((asset) => manifest(request, asset)), next: page.next, ...(quota ? { quota } : {}) };
   });
 
@@ -161,21 +164,6 @@ export async function assetRoutes(app: FastifyInstance, deps: Deps): Promise<voi
   });
 }
 
-function idParam(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function single(query: Record<string, string | string[] | undefined>, key: string): string | undefined {
-  const value = query[key];
-  if (Array.isArray(value)) throw new InvalidParameterError(key, `parameter '${key}' is given more than once`);
-  return value;
-}
-
 function parseBool(value: string | undefined, name: string): boolean {
   if (value === undefined || value === "" || value === "0" || value === "false") return false;
   if (value === "1" || value === "true") return true;
@@ -197,10 +185,8 @@ function parseTags(value: string | undefined): Record<string, string> {
 
 const LIST_KEYS = new Set(["status", "type", "tag", "owner", "q", "createdAfter", "createdBefore", "limit", "cursor"]);
 
-function parseListQuery(query: Record<string, string | string[] | undefined>) {
-  for (const key of Object.keys(query)) {
-    if (!LIST_KEYS.has(key)) throw new InvalidParameterError(key, `unknown parameter '${key}'`);
-  }
+function parseListQuery(query: QueryParams) {
+  onlyKnownKeys(query, LIST_KEYS);
   const filter: AssetFilter = {};
   const status = single(query, "status");
   if (status !== undefined) {

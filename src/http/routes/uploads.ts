@@ -2,9 +2,15 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
 import { z } from "zod";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
-import type { AppDeps } from "../app.js";
-import { manifestFor } from "../manifest.js";
+import type { Capabilities } from "../../domain/capabilities.js";
+import type { UploadService } from "../../services/uploads.js";
+import { manifestFor, type ManifestDeps } from "../manifest.js";
 import { requirePrincipal } from "../auth.js";
+
+export interface UploadRouteDeps extends ManifestDeps {
+  uploads: UploadService;
+  capabilities: Capabilities;
+}
 
 const openSchema = z.object({
   filename: z.string().min(1).max(1024),
@@ -33,7 +39,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  * returns (S3 presigned, or this service's signed `PUT /v1/uploads/:id/data|parts/:n`),
  * then complete. Also `GET /v1/capabilities`, which tells clients which paths exist.
  */
-export async function uploadRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function uploadRoutes(app: FastifyInstance, deps: UploadRouteDeps): Promise<void> {
   const baseUrl = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   const manifest = (request: FastifyRequest, asset: Parameters<typeof manifestFor>[2]) => manifestFor(deps, request, asset);
 

@@ -1,4 +1,4 @@
-import { AppError } from "./errors.js";
+import { AppError } from "../domain/errors.js";
 
 /**
  * `Content-Digest` (RFC 9530) is a structured-field dictionary such as
@@ -25,4 +25,27 @@ export function parseContentDigest(header: string | undefined): string | undefin
 
 export function formatContentDigest(sha256Hex: string): string {
   return `sha-256=:${Buffer.from(sha256Hex, "hex").toString("base64")}:`;
+}
+
+/** The filename in `Content-Disposition: attachment; filename*=UTF-8''...; filename="..."`. */
+export function filenameFromDisposition(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1]!.trim());
+    } catch {
+      // malformed percent-encoding: fall back to the plain parameter
+    }
+  }
+  const quoted = /filename\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(header);
+  if (quoted) return quoted[1]!.replace(/\\(.)/g, "$1");
+  const bare = /filename\s*=\s*([^;\s]+)/.exec(header);
+  return bare?.[1];
+}
+
+/** `Content-Disposition` for a download, ASCII fallback plus RFC 6266 UTF-8 form. */
+export function contentDisposition(kind: "attachment" | "inline", filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }

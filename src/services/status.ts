@@ -1,0 +1,76 @@
+import type { Principal } from "../domain/access.js";
+import type { QuotaView } from "../domain/quota.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import type { JobQueue } from "../ports/job-queue.js";
+import type { ToolStatus } from "../ports/transcoder.js";
+import type { Repos } from "../ports/repos.js";
+import type { QuotaService } from "./quotas.js";
+
+export interface StatusDeps {
+  repos: Pick<Repos, "stats" | "ping">;
+  store: Pick<BlobStore, "ping">;
+  queue: Pick<JobQueue, "depth">;
+  quotas: Pick<QuotaService, "of">;
+  /** Variant cache lookups since start (delivery). */
+  cacheCounters(): { hits: number; misses: number };
+  /** The image engine's name and version, as readiness reports it. */
+  engine: string;
+  /** Optional media tools (probes, the transcoder): reported, never a reason to be unready. */
+  tools: ReadonlyArray<{ status(): Promise<ToolStatus> }>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; error?: string }>;
+  engine: string;
+  tools: ToolStatus[];
+}
+
+/** What the service reports about itself: usage statistics and dependency readiness. */
+export function createStatusService(deps: StatusDeps) {
+  // Installed tools do not change while the process runs: ask once.
+  let tools: Promise<ToolStatus[]> | undefined;
+
+  /** An admin sees the whole service, a user their own assets (and their quota). */
+  async function stats(caller: Principal) {
+    const stats = await deps.repos.stats(caller.admin ? undefined : caller.sub);
+    const cache = deps.cacheCounters();
+    const lookups = cache.hits + cache.misses;
+    const quota: QuotaView | undefined = caller.admin ? undefined : await deps.quotas.of(caller.sub);
+    return {
+      scope: caller.admin ? "service" : "owner",
+      assets: { byStatus: stats.byStatus, byType: stats.byKind },
+      logicalBytes: stats.logicalBytes,
+      physicalBytes: stats.physicalBytes,
+      dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
+      variants: stats.variants,
+      cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 },
+      queues: await deps.queue.depth(),
+      ...(quota ? { quota } : {}),
+    };
+  }
+
+  /** The database, the store and the queue must answer; media tools are only reported. */
+  async function readiness(): Promise<Readiness> {
+    const checks: Readiness["checks"] = {};
+    const probe = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+        checks[name] = { ok: true };
+      } catch (error) {
+        checks[name] = { ok: false, error: (error as Error).message };
+      }
+    };
+    await Promise.all([
+      probe("database", () => deps.repos.ping()),
+      probe("store", () => deps.store.ping()),
+      probe("queue", async () => void (await deps.queue.depth())),
+    ]);
+    tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
+    return { ready: Object.values(checks).every((c) => c.ok), checks, engine: deps.engine, tools: await tools };
+  }
+
+  return { stats, readiness };
+}
+
+export type StatusService = ReturnType<typeof createStatusService>;
