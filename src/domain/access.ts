@@ -1,9 +1,10 @@
 import { AppError } from "./errors.js";
+import { principalsOf } from "./grants.js";
 import type { AssetRow, Visibility } from "./asset.js";
 
 /**
- * Who is calling, and what they may see. ACL grants come later; today an asset is
- * readable by its owner, by admins, and by anyone when it is public.
+ * Who is calling, and what they may see: owners and admins everything, others what the
+ * asset's grants give their principals (grants.ts), anyone what is public.
  */
 export interface Principal {
   sub: string;
@@ -31,11 +32,11 @@ export function mayWrite(caller: Caller): boolean {
 /** null = anonymous. */
 export type Caller = Principal | null;
 
-export function canRead(caller: Caller, asset: AssetRow): boolean {
-  if (asset.status === "deleted") return caller?.admin === true;
-  return caller?.admin === true || caller?.sub === asset.owner || asset.public;
-}
-
+/**
+ * Whether the caller owns the asset (or is an admin): owners manage grants and upload
+ * sessions. Other permissions come from `permissionsFor` in grants.ts, which the asset
+ * service feeds with the caller's grants.
+ */
 export function canWrite(caller: Caller, asset: AssetRow): boolean {
   if (asset.status === "deleted") return false;
   return caller?.admin === true || caller?.sub === asset.owner;
@@ -47,7 +48,7 @@ export function isOwnerView(caller: Caller, asset: AssetRow): boolean {
 }
 
 export function visibilityOf(caller: Caller): Visibility {
-  return caller?.admin ? { kind: "all" } : { kind: "principal", owner: caller?.sub ?? null };
+  return caller?.admin ? { kind: "all" } : { kind: "principal", owner: caller?.sub ?? null, principals: principalsOf(caller) };
 }
 
 /** The caller as a principal; anonymous callers are refused. */

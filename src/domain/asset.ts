@@ -55,5 +55,8 @@ export interface AssetFilter {
   createdBefore?: number;
 }
 
-/** Who is asking: admins see everything; others their own assets and public ones. */
-export type Visibility = { kind: "all" } | { kind: "principal"; owner: string | null };
+/**
+ * Who is asking: admins see everything; others their own assets, public ones and those
+ * granted (any permission) to one of `principals` (`*`, their id, `group:<name>`).
+ */
+export type Visibility = { kind: "all" } | { kind: "principal"; owner: string | null; principals: readonly string[] };

@@ -1,4 +1,5 @@
-import { canRead, canWrite, visibilityOf, type Caller } from "../domain/access.js";
+import { visibilityOf, type Caller } from "../domain/access.js";
+import { permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
 import { assertTransition } from "../domain/states.js";
@@ -33,18 +34,32 @@ export interface ListResult {
 export function createAssetService(deps: AssetServiceDeps) {
   const { repos, store, locks, clock, logger } = deps;
 
-  async function find(caller: Caller, id: string, options?: { tags?: boolean }): Promise<AssetRow> {
-    const asset = isAssetId(id) ? await repos.assets.get(id, options) : undefined;
-    if (!asset || !canRead(caller, asset)) throw new NotFoundError();
-    return asset;
+  /**
+   * What the caller may do with the asset. Owners, admins and readers of public assets
+   * need no second query; anyone else's grants are looked up by principal.
+   */
+  async function permissions(caller: Caller, asset: AssetRow, need: Permission): Promise<ReadonlySet<Permission>> {
+    const plain = permissionsFor(caller, asset, []);
+    if (plain.has(need) || !caller || asset.status === "deleted") return plain;
+    return permissionsFor(caller, asset, await repos.acl.permissionsOf(asset.id, principalsOf(caller)));
   }
 
-  async function findWritable(caller: Caller, id: string): Promise<AssetRow> {
-    const asset = await find(caller, id);
-    if (!canWrite(caller, asset)) {
-      // Readable but not writable (e.g. someone else's public asset): the caller knows
-      // it exists, so 403 leaks nothing.
-      throw new AppError("forbidden", "you may not change this asset");
+  /**
+   * The asset, if the caller may `need` it (default read). Without read it is "not found";
+   * with read but not `need`, 403. `signed`: a valid signed URL already grants read of
+   * exactly this asset (checked by the caller before the lookup).
+   */
+  async function find(caller: Caller, id: string, options: { tags?: boolean; need?: Permission; signed?: boolean } = {}): Promise<AssetRow> {
+    const asset = isAssetId(id) ? await repos.assets.get(id, options.tags === undefined ? undefined : { tags: options.tags }) : undefined;
+    if (!asset) throw new NotFoundError();
+    const need = options.need ?? "read";
+    if (options.signed && need === "read" && asset.status !== "deleted") return asset;
+    const allowed = await permissions(caller, asset, need);
+    if (!allowed.has("read")) throw new NotFoundError();
+    if (!allowed.has(need)) {
+      // Readable but not this (e.g. someone else's public asset): the caller knows it
+      // exists, so 403 leaks nothing.
+      throw new AppError("forbidden", need === "delete" ? "you may not delete this asset" : "you may not change this asset");
     }
     return asset;
   }
@@ -59,7 +74,11 @@ export function createAssetService(deps: AssetServiceDeps) {
   }
 
   async function patch(caller: Caller, id: string, change: Omit<AssetPatch, "at">): Promise<AssetRow> {
-    await findWritable(caller, id);
+    const asset = await find(caller, id, { need: "write" });
+    // `public` is the `*` read grant: changing it is managing grants, for owners and admins.
+    if (change.public !== undefined && change.public !== asset.public && !(caller?.admin || caller?.sub === asset.owner)) {
+      throw new AppError("forbidden", "only the owner or an admin may change who can read this asset");
+    }
     const updated = await repos.assets.patch(id, { ...change, at: clock.now() });
     if (!updated) throw new NotFoundError();
     return updated;
@@ -75,7 +94,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     // A background job may move the asset on (verified -> ready) between our read and our
     // compare-and-set; a delete still wins, so read the new state and try again.
     for (let attempt = 1; ; attempt++) {
-      const asset = await findWritable(caller, id);
+      const asset = await find(caller, id, { need: "delete" });
       if (asset.status === "pending" && deps.abortUpload) return deps.abortUpload(caller, id);
       assertTransition(asset.status, "deleted", id);
       const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());

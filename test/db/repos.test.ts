@@ -255,8 +255,8 @@ for (const target of await dialectTargets("repos")) {
         const theirsPublic = await repos.recordIngest(ingestRecord({ owner: "bob", public: true }));
         const ids = async (visibility: Parameters<Repos["assets"]["list"]>[1]) =>
           (await repos.assets.list({}, visibility, { limit: 100 })).map((a) => a.id).sort();
-        expect(await ids({ kind: "principal", owner: "alice" })).toEqual([mine.asset.id, theirsPublic.asset.id].sort());
-        expect(await ids({ kind: "principal", owner: null })).toEqual([theirsPublic.asset.id]);
+        expect(await ids({ kind: "principal", owner: "alice", principals: ["*", "alice"] })).toEqual([mine.asset.id, theirsPublic.asset.id].sort());
+        expect(await ids({ kind: "principal", owner: null, principals: ["*"] })).toEqual([theirsPublic.asset.id]);
         expect(await ids({ kind: "all" })).toEqual([mine.asset.id, theirsPrivate.asset.id, theirsPublic.asset.id].sort());
       });
 

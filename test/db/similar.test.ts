@@ -19,7 +19,7 @@ function flip(hex: string, ...bits: number[]): string {
 }
 
 const BASE = "c3a5f00d12345678";
-const ALICE: Visibility = { kind: "principal", owner: "alice" };
+const ALICE: Visibility = { kind: "principal", owner: "alice", principals: ["*", "alice"] };
 
 describe("hamming64 (the SQLite function's body)", () => {
   it("counts differing bits of signed 64-bit integers, NULL in NULL out", () => {
@@ -130,7 +130,7 @@ for (const target of await dialectTargets("similar")) {
       expect(ids(await repos.assets.similar(source, 8, ALICE, 2))).toEqual([[same, 0], [near2Newer, 2]]);
       expect(ids(await repos.assets.similar(source, 8, { kind: "all" }, 20)).map(([id]) => id))
         .toEqual([same, bobsPrivate, near2Newer, near2, bobsPublic, near5]);
-      expect(ids(await repos.assets.similar(source, 8, { kind: "principal", owner: null }, 20))).toEqual([[bobsPublic, 3]]);
+      expect(ids(await repos.assets.similar(source, 8, { kind: "principal", owner: null, principals: ["*"] }, 20))).toEqual([[bobsPublic, 3]]);
       expect(ids(await repos.assets.similar(source, 64, ALICE, 20)).map(([id]) => id)).toContain(far);
 
       const found = await repos.assets.similar(source, 8, ALICE, 20);

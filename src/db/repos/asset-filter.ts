@@ -18,8 +18,18 @@ export function assetWhere(filter: AssetFilter, visibility: Visibility) {
     const terms: Expression<SqlBool>[] = [];
 
     if (visibility.kind === "principal") {
-      // Anonymous callers (owner null) see public assets only.
-      terms.push(visibility.owner === null ? eb("asset.public", "=", 1) : eb.or([eb("asset.owner", "=", visibility.owner), eb("asset.public", "=", 1)]));
+      // Own, public (the `*` read grant, stored on the row) or granted to one of the
+      // caller's principals; any permission includes seeing the asset. Anonymous callers
+      // see public assets only. The grant probe is one lookup in asset_acl's primary key
+      // per candidate row, so a listing stays a walk of the asset index in id order.
+      const granted = eb.exists(
+        eb.selectFrom("asset_acl").select(sql.lit(1).as("one"))
+          .whereRef("asset_acl.asset_id", "=", "asset.id")
+          .where("asset_acl.principal", "in", [...visibility.principals]),
+      );
+      terms.push(visibility.owner === null
+        ? eb("asset.public", "=", 1)
+        : eb.or([eb("asset.owner", "=", visibility.owner), eb("asset.public", "=", 1), granted]));
     }
 
     if (filter.status !== undefined) {
