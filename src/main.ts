@@ -37,11 +37,7 @@ import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
 import { createSimilarService } from "./services/similar.js";
 import { createUploadService } from "./services/uploads.js";
-import { createFsStore } from "./storage/fs/fs-store.js";
-import { partSizeFor } from "./storage/s3/limits.js";
-import { createS3Store } from "./storage/s3/s3-store.js";
-import { createTusStaging, type TusStagingOptions } from "./storage/tus.js";
-import { parseS3Url } from "./storage/s3/s3-url.js";
+import { createStorage } from "./storage/index.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -82,7 +78,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
-  const store = await createStore(config, logger);
+  const storage = await createStorage(
+    { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
+    logger,
+  );
+  const { store, tus } = storage;
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
@@ -102,13 +102,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
   });
-  const tus = await createTusStaging(tusStagingOptions(config));
   const uploads = createUploadService({
-    store, repos, locks, clock, logger, metrics, ingest, policy,
+    store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
     multipartThreshold: config.multipartThreshold, partSize: config.partSize,
     urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url"),
     headBytes: sniffer.headBytes,
     resumable: tus.staging,
   });
@@ -183,8 +181,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await queue.stop();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
-      await tus.close();
-      await store.close();
+      await storage.close();
       await database.close();
     },
   };
@@ -195,7 +192,7 @@ function capabilitiesOf(config: Config, store: BlobStore) {
   return {
     maxUploadBytes: config.maxUploadBytes,
     uploads: {
-      direct: store.direct ? "store" : "service",
+      direct: store.capabilities.presign ? "store" : "service",
       multipartThreshold: config.multipartThreshold,
       partSize: config.partSize,
       urlTtlSeconds: config.uploadUrlTtlSeconds,
@@ -207,23 +204,6 @@ function capabilitiesOf(config: Config, store: BlobStore) {
 }
 
 export type Capabilities = ReturnType<typeof capabilitiesOf>;
-
-/** tus keeps unfinished uploads beside the blob store: `<dataDir>/tus`, or `<prefix>/tus/` in the bucket. */
-function tusStagingOptions(config: Config): TusStagingOptions {
-  const expirationMs = config.uploadSessionTtlSeconds * 1000;
-  if (new URL(config.storageUrl).protocol === "s3:") return { kind: "s3", ...parseS3Url(config.storageUrl), expirationMs };
-  return { kind: "fs", directory: join(config.dataDir, "tus"), expirationMs };
-}
-
-async function createStore(config: Config, logger: PinoLogger): Promise<BlobStore> {
-  const url = new URL(config.storageUrl);
-  if (url.protocol === "file:") return createFsStore(decodeURIComponent(url.pathname), { logger });
-  if (url.protocol === "s3:") {
-    const options = parseS3Url(config.storageUrl);
-    return createS3Store({ ...options, partSize: options.partSize ?? partSizeFor(config.maxUploadBytes), logger });
-  }
-  throw new Error(`ASSETD_STORAGE: unsupported store ${url.protocol}`);
-}
 
 interface Coordination {
   queue: JobQueue;
