@@ -26,7 +26,7 @@ import { assertKey } from "../fs/keys.js";
 import { copyObject } from "./copy.js";
 import { createDirectUploads } from "./direct.js";
 import { errorName, httpStatus, isMissingObject, mapped, toStoreError } from "./errors.js";
-import { KeyedMutex } from "./keyed-mutex.js";
+import { KeyedMutex } from "../../ports/keyed-mutex.js";
 import { DEFAULT_PART_SIZE, MAX_SINGLE_OBJECT, MIN_PART_SIZE } from "./limits.js";
 import { listObjects } from "./list.js";
 import { copyIfUnchanged, isPreconditionFailed, replacedError } from "./pinned-copy.js";
