@@ -43,11 +43,7 @@ import { createQuotaService } from "./services/quotas.js";
 import { createSimilarService } from "./services/similar.js";
 import { createStatusService } from "./services/status.js";
 import { createUploadService } from "./services/uploads.js";
-import { createFsStore } from "./storage/fs/fs-store.js";
-import { partSizeFor } from "./storage/s3/limits.js";
-import { createS3Store } from "./storage/s3/s3-store.js";
-import { createTusStaging, type TusStagingOptions } from "./storage/tus.js";
-import { parseS3Url } from "./storage/s3/s3-url.js";
+import { createStorage } from "./storage/index.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -88,7 +84,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
-  const store = await createStore(config, logger);
+  const storage = await createStorage(
+    { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
+    logger,
+  );
+  const { store, tus } = storage;
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
@@ -107,13 +107,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
   });
-  const tus = await createTusStaging(tusStagingOptions(config));
   const uploads = createUploadService({
-    store, repos, locks, clock, logger, metrics, ingest, policy,
+    store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
     multipartThreshold: config.multipartThreshold, partSize: config.partSize,
     urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url"),
     headBytes: sniffer.headBytes,
     resumable: tus.staging,
   });
@@ -194,8 +192,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await queue.stop();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
-      await tus.close();
-      await store.close();
+      await storage.close();
       await database.close();
     },
   };
@@ -206,7 +203,7 @@ function capabilitiesOf(config: Config, store: BlobStore): Capabilities {
   return {
     maxUploadBytes: config.maxUploadBytes,
     uploads: {
-      direct: store.direct ? "store" : "service",
+      direct: store.capabilities.presign ? "store" : "service",
       multipartThreshold: config.multipartThreshold,
       partSize: config.partSize,
       urlTtlSeconds: config.uploadUrlTtlSeconds,
@@ -217,22 +214,6 @@ function capabilitiesOf(config: Config, store: BlobStore): Capabilities {
   };
 }
 
-/** tus keeps unfinished uploads beside the blob store: `<dataDir>/tus`, or `<prefix>/tus/` in the bucket. */
-function tusStagingOptions(config: Config): TusStagingOptions {
-  const expirationMs = config.uploadSessionTtlSeconds * 1000;
-  if (new URL(config.storageUrl).protocol === "s3:") return { kind: "s3", ...parseS3Url(config.storageUrl), expirationMs };
-  return { kind: "fs", directory: join(config.dataDir, "tus"), expirationMs };
-}
-
-async function createStore(config: Config, logger: PinoLogger): Promise<BlobStore> {
-  const url = new URL(config.storageUrl);
-  if (url.protocol === "file:") return createFsStore(decodeURIComponent(url.pathname), { logger });
-  if (url.protocol === "s3:") {
-    const options = parseS3Url(config.storageUrl);
-    return createS3Store({ ...options, partSize: options.partSize ?? partSizeFor(config.maxUploadBytes), logger });
-  }
-  throw new Error(`ASSETD_STORAGE: unsupported store ${url.protocol}`);
-}
 
 interface Coordination {
   queue: JobQueue;

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { clientConfig } from "../../src/storage/s3/s3-store.js";
-import { parseS3Url, type S3UrlOptions } from "../../src/storage/s3/s3-url.js";
+import { parseS3Url, type S3Location as S3UrlOptions } from "../../src/domain/storage-url.js";
 
 /**
  * The S3 server a scenario may run a store on (the tests find theirs here too): the bucket named

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseClamdAddress } from "../media/scan/address.js";
-import { parseS3Url } from "../storage/s3/s3-url.js";
+import { parseS3Url, type StorageLocation } from "../domain/storage-url.js";
 
 /**
  * Configuration is read once from the environment, typed, given defaults and validated.
@@ -16,7 +16,10 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** ASSETD_STORAGE as given (normalised): for messages and tools that pass it on. */
   storageUrl: string;
+  /** ASSETD_STORAGE parsed: the backend to build. */
+  storage: StorageLocation;
   redisUrl: string | undefined;
   redisPrefix: string;
   clamd: string | undefined;
@@ -69,13 +72,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   };
   const dataDir = resolve(cwd, read("ASSETD_DATA_DIR") ?? "./data");
   const cores = availableParallelism();
+  const storage = storageLocation(read("ASSETD_STORAGE"), dataDir);
 
   return Object.freeze({
     port: integer(read, "ASSETD_PORT", 8080, 0, 65535),
     host: read("ASSETD_HOST") ?? "127.0.0.1",
     dataDir,
     databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
-    storageUrl: storageUrl(read("ASSETD_STORAGE"), dataDir),
+    storageUrl: storage.url,
+    storage: storage.location,
     redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
     redisPrefix: pattern(read, "ASSETD_REDIS_PREFIX", /^[A-Za-z0-9_.-]{1,64}$/, "assetd"),
     clamd: clamdAddress(read("ASSETD_CLAMD")),
@@ -228,21 +233,24 @@ function redisUrl(text: string | undefined): string | undefined {
   return text;
 }
 
-function storageUrl(text: string | undefined, dataDir: string): string {
-  if (text === undefined) return `file://${resolve(dataDir, "store")}`;
+function storageLocation(text: string | undefined, dataDir: string): { url: string; location: StorageLocation } {
+  if (text === undefined) return fileLocation(`file://${resolve(dataDir, "store")}`);
   if (text.startsWith("file://")) {
     const path = text.slice("file://".length);
     if (!path) throw new ConfigError("ASSETD_STORAGE", "file:// needs a directory");
-    return `file://${isAbsolute(path) ? path : resolve(dataDir, path)}`;
+    return fileLocation(`file://${isAbsolute(path) ? path : resolve(dataDir, path)}`);
   }
   if (text.startsWith("s3://")) {
     try {
-      parseS3Url(text);
+      return { url: text, location: Object.freeze({ kind: "s3", ...parseS3Url(text) }) };
     } catch (error) {
       // The URL may carry a secret key: name the problem, never echo the value.
       throw new ConfigError("ASSETD_STORAGE", (error as Error).message);
     }
-    return text;
   }
   throw new ConfigError("ASSETD_STORAGE", "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
+}
+
+function fileLocation(url: string): { url: string; location: StorageLocation } {
+  return { url, location: Object.freeze({ kind: "fs", root: decodeURIComponent(new URL(url).pathname) }) };
 }

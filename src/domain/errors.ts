@@ -80,3 +80,15 @@ export class NotFoundError extends AppError {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/**
+ * A full disk or an exhausted disk quota (ENOSPC, EDQUOT) is an operational condition the
+ * client sees as 507 `insufficient_storage` (DESIGN §5), never a 500; undefined for any
+ * other error. The filesystem store maps its own failures with it, and the HTTP error
+ * mapper uses it for local writes outside the store (temporary files of media engines).
+ */
+export function outOfSpaceError(e: unknown): AppError | undefined {
+  const code = e instanceof Error && "code" in e ? e.code : undefined;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return undefined;
+  return new AppError("insufficient_storage", "the store is out of space", {}, { cause: e });
+}

@@ -47,6 +47,22 @@ export function partsProblem(parts: ReadonlyArray<{ partNumber: number; size: nu
   return undefined;
 }
 
+/** Every direct upload stages its bytes under this store prefix, one folder per asset. */
+export const UPLOAD_AREA = "uploads/";
+export const uploadPrefix = (assetId: string): string => `${UPLOAD_AREA}${assetId.toLowerCase()}/`;
+/** The object a single PUT writes (and a store-side multipart upload completes into). */
+export const uploadDataKey = (assetId: string): string => `${uploadPrefix(assetId)}data`;
+/** One part written through this service's URLs. */
+export const uploadPartKey = (assetId: string, partNumber: number): string =>
+  `${uploadPrefix(assetId)}part-${String(partNumber).padStart(5, "0")}`;
+/** The part number a key under an upload folder names, if it names one. */
+export const partNumberOf = (key: string): number | undefined => {
+  const match = /\/part-(\d{5})$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+};
+/** The asset whose upload folder holds `key` (upper case, as ids are), if any; not checked to be an id. */
+export const uploadOwnerOf = (key: string): string | undefined => /^uploads\/([0-9a-z]{26})\//.exec(key)?.[1]?.toUpperCase();
+
 /** What an upload URL lets its holder do: PUT `target` ("data" or a part number) of one upload. */
 export interface UploadGrant {
   assetId: string;

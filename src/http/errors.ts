@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, isAppError, type ErrorCode } from "../domain/errors.js";
+import { AppError, isAppError, outOfSpaceError, type ErrorCode } from "../domain/errors.js";
 
 /**
  * The one place where failures become HTTP responses:
@@ -38,9 +38,7 @@ export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof SyntaxError && fastifyError?.statusCode === 400) {
     return new AppError("bad_request", "the request body is not valid JSON");
   }
-  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (errno === "ENOSPC" || errno === "EDQUOT") return new AppError("insufficient_storage", "the store is out of space");
-  return undefined;
+  return outOfSpaceError(error);
 }
 
 /**

@@ -1,23 +1,11 @@
+import { KeyedMutex } from "../ports/keyed-mutex.js";
 import type { Locks, SingleFlight } from "../ports/locks.js";
 
-/** In-process keyed mutex: correct for one process (the embedded default). */
+/** In-process locks: correct for one process (the embedded default). */
 export function createMemoryLocks(): Locks {
-  const tails = new Map<string, Promise<void>>();
+  const mutex = new KeyedMutex();
   return {
-    async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-      const previous = tails.get(name) ?? Promise.resolve();
-      let release!: () => void;
-      const mine = new Promise<void>((resolve) => (release = resolve));
-      const tail = previous.then(() => mine);
-      tails.set(name, tail);
-      await previous;
-      try {
-        return await fn();
-      } finally {
-        release();
-        if (tails.get(name) === tail) tails.delete(name);
-      }
-    },
+    withLock: (name, fn) => mutex.run(name, fn),
   };
 }
 

@@ -28,7 +28,11 @@ export interface StagedObject {
   read(): Promise<Readable>;
 }
 
-/** What a backend can do beyond the basics, so callers branch on features, not on backends. */
+/**
+ * What a backend can do beyond the basics, as clients and the contract suite see it. How
+ * uploads reach a backend is not asked here: the upload transport (ports/upload-transport.ts)
+ * is built with the store.
+ */
 export interface StoreCapabilities {
   presign: boolean;
   multipart: boolean;
@@ -66,11 +70,6 @@ export interface BlobStore {
    * Throws BlobNotFoundError when there is no object at `key`.
    */
   adopt(key: string): Promise<StagedObject>;
-  /**
-   * Direct-to-store uploads (presigned URLs and multipart sessions); present exactly when
-   * `capabilities.presign` is true.
-   */
-  readonly direct?: DirectUploads;
   /** Readiness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -98,7 +97,8 @@ export interface PendingMultipart {
 }
 
 /**
- * Clients send bytes straight to the store with presigned URLs (S3 SigV4). Every URL is
+ * Clients send bytes straight to the store with presigned URLs (S3 SigV4): what the S3
+ * store offers beyond the port, and what its upload transport is built on. Every URL is
  * bound to one key, one method and, for a single PUT, one Content-Type that the store
  * checks; it stops working after `expiresInSeconds`. Keys are store keys (the store adds
  * its own prefix).

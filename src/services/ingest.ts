@@ -1,4 +1,3 @@
-import { pipeline } from "node:stream";
 import type { Readable } from "node:stream";
 import { rawKey } from "../domain/content-address.js";
 import { AppError } from "../domain/errors.js";
@@ -13,7 +12,7 @@ import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/metrics.js";
 import type { AssetRow, Repos } from "../ports/repos.js";
 import type { Sniffer } from "../ports/sniffer.js";
-import { MeasuringStream } from "./measure.js";
+import { stageMeasured, type MeasuringStream } from "./measure.js";
 
 export interface IngestDeps {
   store: BlobStore;
@@ -65,17 +64,8 @@ export interface ContentExpectations {
 export function createIngestService(deps: IngestDeps) {
   const { store, repos, locks, queue, sniffer, policy, clock, metrics, logger } = deps;
 
-  async function stage(input: Pick<IngestInput, "body" | "signal">): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
-    const measured = new MeasuringStream(deps.maxUploadBytes, sniffer.headBytes);
-    // pipeline() destroys `measured` when the client's stream fails or aborts, which makes
-    // stage() reject and clean up its temp file.
-    pipeline(input.body, measured, () => {});
-    const staged = await store.stage(measured, input.signal);
-    if (staged.size !== measured.bytes) {
-      await staged.discard();
-      throw new AppError("internal", "staged size differs from the bytes received");
-    }
-    return { staged, measured };
+  function stage(input: Pick<IngestInput, "body" | "signal">): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
+    return stageMeasured(store, input.body, { maxBytes: deps.maxUploadBytes, headBytes: sniffer.headBytes, signal: input.signal });
   }
 
   /**
@@ -184,7 +174,7 @@ export function createIngestService(deps: IngestDeps) {
     }
   }
 
-  return { ingest, check, place, startJobs, measure: stage };
+  return { ingest, check, place, startJobs };
 }
 
 export type IngestService = ReturnType<typeof createIngestService>;

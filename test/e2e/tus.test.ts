@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKEND, bearer, json, settled, sha256, startApp, type TestApp } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
 import { findTestS3 } from "../helpers/s3.js";
-import { parseS3Url } from "../../src/storage/s3/s3-url.js";
+import { parseS3Url } from "../../src/domain/storage-url.js";
 
 /**
  * Resumable uploads through a real server and the real tus-js-client: chunked uploads,

@@ -5,7 +5,7 @@
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 
 import { emptyPrefix, locateTestS3, s3Client } from "../../bench/lib/s3.js";
-import type { S3UrlOptions } from "../../src/storage/s3/s3-url.js";
+import type { S3Location as S3UrlOptions } from "../../src/domain/storage-url.js";
 
 export type TestS3 =
   | { available: true; options: S3UrlOptions; admin: S3Client }

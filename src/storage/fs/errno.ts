@@ -1,4 +1,4 @@
-import { AppError } from "../../domain/errors.js";
+import { outOfSpaceError } from "../../domain/errors.js";
 
 /** The errno code of a Node system error (`ENOENT`, …), if `e` is one. */
 export function errnoOf(e: unknown): string | undefined {
@@ -15,14 +15,7 @@ export function isMissing(e: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
 }
 
-/**
- * A full disk or an exhausted quota is an operational condition the client should see as
- * 507, not a 500; anything else passes through unchanged.
- */
+/** A full disk or quota as the catalog's 507 (see outOfSpaceError); anything else unchanged. */
 export function toStorageError(e: unknown): unknown {
-  const code = errnoOf(e);
-  if (code === "ENOSPC" || code === "EDQUOT") {
-    return new AppError("insufficient_storage", "the store is out of space", {}, { cause: e });
-  }
-  return e;
+  return outOfSpaceError(e) ?? e;
 }

@@ -13,6 +13,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 import { AppError } from "../../domain/errors.js";
+import type { S3Location } from "../../domain/storage-url.js";
 import {
   BlobNotFoundError,
   type BlobStore,
@@ -25,7 +26,7 @@ import { assertKey } from "../fs/keys.js";
 import { copyObject } from "./copy.js";
 import { createDirectUploads } from "./direct.js";
 import { errorName, httpStatus, isMissingObject, mapped, toStoreError } from "./errors.js";
-import { KeyedMutex } from "./keyed-mutex.js";
+import { KeyedMutex } from "../../ports/keyed-mutex.js";
 import { DEFAULT_PART_SIZE, MAX_SINGLE_OBJECT, MIN_PART_SIZE } from "./limits.js";
 import { listObjects } from "./list.js";
 import { copyIfUnchanged, isPreconditionFailed, replacedError } from "./pinned-copy.js";
@@ -33,24 +34,9 @@ import { S3StagedObject, type StagingHost } from "./staged-object.js";
 import { sweepStaging } from "./sweep.js";
 import { contentMd5, uploadStream } from "./upload.js";
 
-export interface S3StoreOptions {
-  bucket: string;
-  /** Objects live at `<prefix>/<key>`; the bucket root when absent. */
-  prefix?: string;
-  /** An S3-compatible service (MinIO, Ceph, R2, Swift s3api…); AWS S3 when absent. */
-  endpoint?: string;
-  /** Default: the SDK's (AWS_REGION, profile), or us-east-1 with a custom endpoint. */
-  region?: string;
-  /** `http://host/bucket/key` instead of `http://bucket.host/key`. Default: true with a custom endpoint. */
-  forcePathStyle?: boolean;
-  /** Both or neither; when absent the SDK's default chain applies (see parseS3Url). */
-  accessKeyId?: string;
-  secretAccessKey?: string;
+/** Where the store lives (see domain/storage-url.ts), plus what only tests change. */
+export interface S3StoreOptions extends S3Location {
   logger?: Logger;
-  /** Staged bodies up to this size go in one PutObject; larger ones multipart. Default: partSize. */
-  multipartThreshold?: number;
-  /** Multipart part size, ≥ 5 MiB; also caps objects at 1000 parts (see partSizeFor). Default 8 MiB. */
-  partSize?: number;
   /** MaxKeys per ListObjectsV2 page (≤ 1000, the default); tests use small pages. */
   listPageSize?: number;
 }

@@ -1,4 +1,30 @@
-import type { S3StoreOptions } from "./s3-store.js";
+/**
+ * Where blobs live, as `ASSETD_STORAGE` names it, parsed once at start-up into a typed
+ * value the storage layer builds its backends from. Pure: no I/O.
+ */
+
+/** A bucket (and optional key prefix) on S3 or an S3-compatible service. */
+export interface S3Location {
+  bucket: string;
+  /** Objects live at `<prefix>/<key>`; the bucket root when absent. */
+  prefix?: string;
+  /** An S3-compatible service (MinIO, Ceph, R2, Swift s3api…); AWS S3 when absent. */
+  endpoint?: string;
+  /** Default: the SDK's (AWS_REGION, profile), or us-east-1 with a custom endpoint. */
+  region?: string;
+  /** `http://host/bucket/key` instead of `http://bucket.host/key`. Default: true with a custom endpoint. */
+  forcePathStyle?: boolean;
+  /** Both or neither; when absent the SDK's default chain applies (see parseS3Url). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Staged bodies up to this size go in one PutObject; larger ones multipart. Default: partSize. */
+  multipartThreshold?: number;
+  /** Multipart part size, ≥ 5 MiB; it also caps objects at 1000 parts. Default: 8 MiB, more when the upload limit needs it. */
+  partSize?: number;
+}
+
+/** `file://<dir>` (an absolute directory) or `s3://bucket[/prefix]?...`. */
+export type StorageLocation = { kind: "fs"; root: string } | ({ kind: "s3" } & S3Location);
 
 /** A malformed `s3://` storage URL. The message never repeats the URL: it may hold a secret. */
 export class S3UrlError extends Error {
@@ -12,8 +38,6 @@ export class S3UrlError extends Error {
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 const PARAMS = new Set(["endpoint", "region", "forcePathStyle", "accessKeyId", "secretAccessKey", "partSize", "multipartThreshold"]);
-
-export type S3UrlOptions = Omit<S3StoreOptions, "logger" | "listPageSize">;
 
 /**
  * Parses `s3://bucket/optional/prefix?endpoint=http://127.0.0.1:8081&region=us-east-1&forcePathStyle=true`.
@@ -30,7 +54,7 @@ export type S3UrlOptions = Omit<S3StoreOptions, "logger" | "listPageSize">;
  *      first, then shared config files (`AWS_PROFILE`), then container/instance roles.
  * Prefer the environment: a URL is more likely to end up in a log or a process listing.
  */
-export function parseS3Url(text: string): S3UrlOptions {
+export function parseS3Url(text: string): S3Location {
   let url: URL;
   try {
     url = new URL(text);
@@ -56,7 +80,7 @@ export function parseS3Url(text: string): S3UrlOptions {
     return value === undefined || value === "" ? undefined : value;
   };
 
-  const options: S3UrlOptions = { bucket };
+  const options: S3Location = { bucket };
   const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, "");
   if (prefix) options.prefix = prefix;
 

@@ -1,6 +1,10 @@
 /**
  * Runs tasks one at a time per key, in call order; different keys run concurrently. Only
  * keys with queued or running work are held in memory.
+ *
+ * The one in-process keyed mutex: the embedded Locks (locks/memory.ts) and the S3 store's
+ * commit ordering both use it. It sits beside the ports, like systemClock, because it is
+ * plain code with no I/O that adapters of every kind may import.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();

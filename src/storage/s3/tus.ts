@@ -1,5 +1,3 @@
-import { mkdir, open, rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -8,85 +6,19 @@ import {
   ListMultipartUploadsCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { FileStore } from "@tus/file-store";
 import { S3Store } from "@tus/s3-store";
 import { DataStore, ERRORS, MemoryKvStore, Upload } from "@tus/server";
 import type { MetadataValue } from "@tus/s3-store";
-import { BlobNotFoundError } from "../ports/blob-store.js";
-import type { ResumableStaging } from "../ports/resumable-staging.js";
-import { isMissingObject, isMissingUpload, toStoreError } from "./s3/errors.js";
-import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "./s3/limits.js";
-import { clientConfig } from "./s3/s3-store.js";
-import type { S3UrlOptions } from "./s3/s3-url.js";
+import type { S3Location } from "../../domain/storage-url.js";
+import { BlobNotFoundError } from "../../ports/blob-store.js";
+import type { ResumableStaging } from "../../ports/resumable-staging.js";
+import { SAFE_ID, type TusStaging } from "../tus-staging.js";
+import { isMissingObject, isMissingUpload, toStoreError } from "./errors.js";
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from "./limits.js";
+import { clientConfig } from "./s3-store.js";
 
-/**
- * Where tus (resumable) uploads keep their bytes: the tus datastore the protocol handler
- * writes to, and the ResumableStaging view of it the upload service reads finished uploads
- * through. One per backend, beside (never inside) the blob store's own keys.
- */
-export type TusStagingOptions =
-  | {
-    kind: "fs";
-    /** The embedded default is `<dataDir>/tus`. */
-    directory: string;
-    /** Unfinished uploads older than this answer 410 (tus expiration); 0 = never. */
-    expirationMs?: number;
-  }
-  | (S3UrlOptions & { kind: "s3"; expirationMs?: number });
-
-export interface TusStaging {
-  datastore: DataStore;
-  staging: ResumableStaging;
-  close(): Promise<void>;
-}
-
-export async function createTusStaging(options: TusStagingOptions): Promise<TusStaging> {
-  return options.kind === "fs" ? createFileStaging(options) : createS3Staging(options);
-}
-
-/** Upload ids come from the service (asset ids); anything else never names a file or key. */
-const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** The datastores throw the plain `{status_code, body}` objects of ERRORS when an upload is missing. */
-const isTusMissing = (e: unknown): boolean => e === ERRORS.FILE_NOT_FOUND || e === ERRORS.FILE_NO_LONGER_EXISTS;
-
-async function createFileStaging(options: { directory: string; expirationMs?: number }): Promise<TusStaging> {
-  const { directory } = options;
-  // FileStore's constructor creates the directory without waiting and throws from a callback
-  // when it cannot: create it here, where a failure is an ordinary start-up error.
-  await mkdir(directory, { recursive: true });
-  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: options.expirationMs ?? 0 });
-
-  const staging: ResumableStaging = {
-    async read(id) {
-      if (!SAFE_ID.test(id)) throw new BlobNotFoundError(`tus/${id}`);
-      let upload: Upload;
-      try {
-        upload = await datastore.getUpload(id);
-      } catch (e) {
-        if (isTusMissing(e)) throw new BlobNotFoundError(`tus/${id}`);
-        throw e;
-      }
-      // The S3 backend only has an object once the upload is complete; say the same here.
-      if (upload.size === undefined || upload.offset !== upload.size) throw new BlobNotFoundError(`tus/${id}`);
-      // Opened before returning, so a file removed in between fails here and not mid-stream.
-      const handle = await open(join(directory, id), "r").catch((e: NodeJS.ErrnoException) => {
-        throw e.code === "ENOENT" ? new BlobNotFoundError(`tus/${id}`) : e;
-      });
-      return handle.createReadStream();
-    },
-    async remove(id) {
-      if (!SAFE_ID.test(id)) return;
-      // Not FileStore.remove: when the data file is already gone it throws before deleting
-      // the `.json` next to it, which would then stay forever.
-      await rm(join(directory, id), { force: true });
-      await rm(join(directory, `${id}.json`), { force: true });
-    },
-  };
-  return { datastore, staging, close: async () => {} };
-}
-
-function createS3Staging(options: S3UrlOptions & { expirationMs?: number }): TusStaging {
+/** tus uploads under `<prefix>/tus/` in the store's bucket. */
+export function createS3TusStaging(options: S3Location & { expirationMs?: number }): TusStaging {
   const prefix = tusPrefix(options.prefix);
   const config = clientConfig(options);
   const cache = new MemoryKvStore<MetadataValue>();

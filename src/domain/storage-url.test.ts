@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { parseS3Url } from "./s3-url.js";
+import { parseS3Url } from "./storage-url.js";
 
 describe("parseS3Url", () => {
   it("reads the test server's URL", () => {
