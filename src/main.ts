@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import { createHmac } from "node:crypto";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { createTokens, type Tokens } from "./auth/jwt.js";
