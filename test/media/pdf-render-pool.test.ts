@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
-import { AppError } from "../../domain/errors.js";
-import type { ProbeSource } from "../../ports/media-probe.js";
-import { fixturePath } from "../../../test/helpers/fixtures.js";
-import { buildPdf, manyPathsContent } from "../../../test/helpers/pdf-writer.js";
-import { createPdfRenderPool } from "./render-pool.js";
+import { AppError } from "../../src/domain/errors.js";
+import type { ProbeSource } from "../../src/ports/media-probe.js";
+import { fixturePath } from "../helpers/fixtures.js";
+import { buildPdf, manyPathsContent } from "../helpers/pdf-writer.js";
+import { createPdfRenderPool } from "../../src/media/pdf/render-pool.js";
 
 const MAX_PIXELS = 100_000_000;
 const A4 = "documents/asymptote-asy-latex-11-pages.pdf";

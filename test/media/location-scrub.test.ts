@@ -3,10 +3,10 @@ import { crc32 } from "node:zlib";
 import exifr from "exifr";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { fixturePath } from "../../../test/helpers/fixtures.js";
-import { scrubLocation } from "./location-scrub.js";
-import { removeTiffGps } from "./tiff-gps.js";
-import { blankXmpGps } from "./xmp-gps.js";
+import { fixturePath } from "../helpers/fixtures.js";
+import { scrubLocation } from "../../src/media/image/location-scrub.js";
+import { removeTiffGps } from "../../src/media/image/tiff-gps.js";
+import { blankXmpGps } from "../../src/media/image/xmp-gps.js";
 
 const GPS_PHOTO = "photos/nokia-n9-gps-bythewater-2560x1600.jpg";
 const PLAIN_PHOTO = "photos/canon-eos-400d-storm-1920x1280.jpg";
