@@ -1,12 +1,11 @@
-import { stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { AppError, InvalidParameterError } from "../../domain/errors.js";
+import { InvalidParameterError } from "../../domain/errors.js";
 import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
 import type { ProbeSource } from "../../ports/media-probe.js";
 import { createGate } from "../gate.js";
-import { loadPdfjs } from "./pdfjs.js";
+import { asRenderError, MAX_DPI, readPdfBytes, renderPdfPage } from "./render-page.js";
+
+export { pageScale } from "./render-page.js";
 
 export interface PdfPageSourceOptions {
   /** A render is abandoned (and the document destroyed) after this long. Default 30 s. */
@@ -19,51 +18,15 @@ export interface PdfPageSourceOptions {
   maxConcurrency?: number;
 }
 
-/** A page is never rasterised finer than this, however large the requested width. */
-const MAX_DPI = 600;
-/** Skia's (and most canvases') limit on either side. */
-const MAX_SIDE = 32_767;
-
 const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
-
-const undecodable = (cause: unknown) =>
-  new AppError("undecodable_media", "the PDF document could not be rendered", {}, { cause });
 
 class RenderTimeout extends Error {}
 
 /**
- * pdfjs-dist's own data files, read from local disk: the 14 standard fonts (for text in
- * fonts a PDF names but does not embed), CMaps (CJK encodings) and its wasm decoders
- * (JPEG 2000, JBIG2). Without them such text/images would silently be missing.
- */
-function pdfjsDataDirs() {
-  const root = dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
-  return {
-    standardFontDataUrl: join(root, "standard_fonts") + "/",
-    cMapUrl: join(root, "cmaps") + "/",
-    cMapPacked: true,
-    wasmUrl: join(root, "wasm") + "/",
-  };
-}
-let dataDirs: ReturnType<typeof pdfjsDataDirs> | undefined;
-
-/** Output size for a page of `width` x `height` points. */
-export function pageScale(
-  width: number, height: number, request: Pick<FrameRequest, "targetWidth" | "maxPixels">, defaultDpi: number,
-): number {
-  let scale = request.targetWidth !== undefined && request.targetWidth > 0
-    ? (request.targetWidth * 2) / width // twice the final width: crisp after the downscale
-    : defaultDpi / 72;
-  scale = Math.min(scale, MAX_DPI / 72, MAX_SIDE / width, MAX_SIDE / height);
-  const pixels = width * scale * height * scale;
-  if (pixels > request.maxPixels) scale *= Math.sqrt(request.maxPixels / pixels);
-  return scale;
-}
-
-/**
  * Renders one PDF page to PNG with pdfjs-dist (Apache-2.0; never mupdf, AGPL) onto an
- * @napi-rs/canvas canvas with a white background. No script is evaluated, no font is
- * installed, nothing is fetched from the network; the document is destroyed on every path.
+ * @napi-rs/canvas canvas with a white background, on this thread (render-page.ts). A step
+ * that never yields cannot be interrupted here: createPdfRenderPool (render-pool.ts) runs
+ * the same renderer on worker threads and terminates them at the deadline.
  */
 export function createPdfPageSource(options: PdfPageSourceOptions = {}): FrameSource {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -74,42 +37,9 @@ export function createPdfPageSource(options: PdfPageSourceOptions = {}): FrameSo
   if (!(defaultDpi > 0 && defaultDpi <= MAX_DPI)) throw new RangeError(`defaultDpi must be in (0, ${MAX_DPI}], got ${defaultDpi}`);
   const gate = createGate(options.maxConcurrency ?? Math.max(1, availableParallelism()));
 
-  async function readBounded(source: ProbeSource): Promise<Buffer> {
-    const tooLarge = () => undecodable(new Error(`the document is larger than the ${maxBytes}-byte render limit`));
-    if (source.path !== undefined && (await stat(source.path)).size > maxBytes) throw tooLarge();
-    const bytes = await source.read();
-    if (bytes.length > maxBytes) throw tooLarge();
-    return bytes;
-  }
-
   async function render(source: ProbeSource, request: FrameRequest, signal?: AbortSignal): Promise<Buffer> {
-    let pdfjs;
-    try {
-      pdfjs = await loadPdfjs();
-    } catch (error) {
-      throw new AppError("dependency_down", "the PDF renderer (pdfjs-dist) could not be loaded", {}, { cause: error });
-    }
-    let canvasLib: typeof import("@napi-rs/canvas");
-    try {
-      canvasLib = await import("@napi-rs/canvas");
-    } catch (error) {
-      throw new AppError("dependency_down", "the PDF renderer (@napi-rs/canvas) could not be loaded", {}, { cause: error });
-    }
-    const bytes = await readBounded(source);
+    const bytes = await readPdfBytes(source, maxBytes);
     signal?.throwIfAborted();
-    dataDirs ??= pdfjsDataDirs();
-
-    const task = pdfjs.getDocument({
-      data: new Uint8Array(bytes), // a copy: pdfjs refuses Buffers and may detach what it gets
-      isEvalSupported: false,
-      disableFontFace: true, // glyphs are drawn as paths from the font programs, no FontFace
-      useSystemFonts: false,
-      disableAutoFetch: true,
-      disableStream: true,
-      enableXfa: false,
-      ...dataDirs,
-      verbosity: pdfjs.VerbosityLevel.ERRORS,
-    });
 
     // pdfjs works on this thread in promise callbacks, so every step is raced against the
     // deadline and the abort signal and checked against the clock afterwards (see probe.ts).
@@ -138,52 +68,16 @@ export function createPdfPageSource(options: PdfPageSourceOptions = {}): FrameSo
     };
 
     try {
-      let doc;
-      try {
-        doc = await step(task.promise);
-      } catch (error) {
-        if ((error as Error | undefined)?.name === "PasswordException") {
-          throw new AppError("document_encrypted", "the PDF document is password-protected and cannot be rendered");
-        }
-        throw error;
-      }
-      const pageNumber = request.page ?? 1;
-      if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
-        throw new InvalidParameterError("page", `page must be from 1 to ${doc.numPages}`);
-      }
-      const page = await step(doc.getPage(pageNumber));
-      const base = page.getViewport({ scale: 1 }); // applies /Rotate, like a viewer
-      if (!(base.width > 0 && base.height > 0)) throw undecodable(new Error(`page ${pageNumber} has no area`));
-      const viewport = page.getViewport({ scale: pageScale(base.width, base.height, request, defaultDpi) });
-      const width = Math.max(1, Math.floor(viewport.width));
-      const height = Math.max(1, Math.floor(viewport.height));
-
-      const canvas = canvasLib.createCanvas(width, height);
-      const context = canvas.getContext("2d");
-      context.fillStyle = "#ffffff";
-      context.fillRect(0, 0, width, height);
-      const renderTask = page.render({
-        canvas: canvas as unknown as Parameters<typeof page.render>[0]["canvas"],
-        viewport,
-        background: "#ffffff",
-        annotationMode: pdfjs.AnnotationMode.ENABLE, // form field appearances, as a viewer shows them
+      return await renderPdfPage(bytes, request, defaultDpi, {
+        step,
+        onCancelable: (cancel) => { cancelRender = cancel; },
       });
-      cancelRender = () => renderTask.cancel();
-      try {
-        await step(renderTask.promise);
-      } finally {
-        cancelRender = undefined;
-        page.cleanup();
-      }
-      return await step(canvas.encode("png"));
     } catch (error) {
-      if (error instanceof AppError) throw error;
       if (signal?.aborted && error === signal.reason) throw error;
-      throw undecodable(error);
+      throw asRenderError(error);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
-      await task.destroy();
     }
   }
 
