@@ -8,6 +8,7 @@ import type { Config } from "./config/index.js";
 import { openDatabase, migrate, type DatabaseHandle } from "./db/connect.js";
 import { createRepos } from "./db/repos.js";
 import type { Capabilities } from "./domain/capabilities.js";
+import { urlSigningKeys } from "./domain/signed-url.js";
 import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
@@ -31,6 +32,7 @@ import type { Metrics } from "./ports/metrics.js";
 import type { Repos } from "./ports/repos.js";
 import { createBullQueue } from "./queue/bullmq.js";
 import { createEmbeddedQueue } from "./queue/embedded.js";
+import { createAclService } from "./services/acl.js";
 import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
 import { createHlsService } from "./services/hls.js";
@@ -39,6 +41,7 @@ import { createJobHandlers } from "./services/jobs.js";
 import { Limiter } from "./services/limiter.js";
 import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
+import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
 import { createStatusService } from "./services/status.js";
 import { createUploadService } from "./services/uploads.js";
@@ -115,10 +118,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     resumable: tus.staging,
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
+  const acl = createAclService({ repos, assets, clock });
+  const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock });
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
-    memoryCacheBytes: config.variantMemoryBytes,
+    memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
@@ -141,7 +146,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status,
+      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls,
       tus: { datastore: tus.datastore },
     })
     : undefined;

@@ -29,6 +29,10 @@ export interface Config {
   /** Origins browsers may call the API from: ["*"] (any), or exact origins. */
   corsOrigins: readonly string[];
   jwtSecret: string | undefined;
+  /** ASSETD_URL_SIGNING_KEY: keys for signed URLs, the first signs; empty: one derived from the JWT secret. */
+  urlSigningKeys: readonly string[];
+  /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for transforms beyond presets. */
+  signedTransforms: boolean;
   maxUploadBytes: number;
   /** null: no limit unless an admin sets one per owner. */
   quotaDefaultBytes: number | null;
@@ -89,6 +93,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     corsOrigins: Object.freeze(corsOrigins(read("ASSETD_CORS_ORIGINS"))),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
+    urlSigningKeys: Object.freeze(signingKeys(read("ASSETD_URL_SIGNING_KEY"))),
+    signedTransforms: boolean(read, "ASSETD_SIGNED_TRANSFORMS", false),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
     quotaDefaultBytes: read("ASSETD_QUOTA_DEFAULT_BYTES") === undefined ? null : bytes(read, "ASSETD_QUOTA_DEFAULT_BYTES", 0, 0),
     multipartThreshold: bytes(read, "ASSETD_MULTIPART_THRESHOLD", 64 * 1024 * 1024, 5 * 1024 * 1024),
@@ -143,6 +149,15 @@ function bytes(read: Read, name: string, fallback: number, min = 1): number {
   if (value === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
   if (value < min || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
   return value;
+}
+
+/** Comma-separated keys, each at least 16 characters (the first signs, all verify). */
+function signingKeys(text: string | undefined): string[] {
+  const keys = (text ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
+  for (const key of keys) {
+    if (key.length < 16) throw new ConfigError("ASSETD_URL_SIGNING_KEY", "each key needs at least 16 characters");
+  }
+  return keys;
 }
 
 function boolean(read: Read, name: string, fallback: boolean): boolean {

@@ -74,6 +74,11 @@ export function hasTransform(query: Query): boolean {
   return Object.keys(query).some((k) => !DELIVERY_PARAMS.has(k));
 }
 
+/** True when the query asks for more than a named preset (what signed-only transforms guard). */
+export function hasCustomTransform(query: Query): boolean {
+  return Object.keys(query).some((k) => !DELIVERY_PARAMS.has(k) && k !== "preset");
+}
+
 export function parseTransform(query: Query, presets: Readonly<Record<string, Raw>> = DEFAULT_PRESETS): TransformRequest {
   const given: Raw = {};
   for (const [key, value] of Object.entries(query)) {

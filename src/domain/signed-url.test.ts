@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalRequest, checkSignature, signedUrlLifetime, signUrl, urlSigningKeys } from "./signed-url.js";
+import { canonicalRequest, checkSignature, signedUrlLifetime, signPlaylist, signUrl, urlSigningKeys } from "./signed-url.js";
 
 const keys = { keys: ["first-key"] };
 const path = "/a/01J0000000000000000000000A/photo.jpg";
@@ -82,5 +82,19 @@ describe("signed URLs", () => {
     expect(signedUrlLifetime(10)).toBe(10);
     expect(signedUrlLifetime(10_000_000)).toBe(604_800);
     expect(signedUrlLifetime(0)).toBe(1);
+  });
+
+  it("sign every URI of a playlist relative to it, with the playlist's expiry", () => {
+    const master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-MAP:URI=\"init.mp4\"\nhttps://cdn.example/x.ts\n";
+    const signed = signPlaylist(master, "/a/ID/hls/master.m3u8", now + 60, keys).split("\n");
+    const rendition = new URL(signed[2]!, "http://x");
+    expect(rendition.pathname).toBe("/a/ID/hls/720p/index.m3u8");
+    expect(checkSignature(rendition.pathname, rendition.searchParams, keys, now)).toEqual({ kind: "valid", expiresAt: now + 60 });
+    const map = /URI="([^"]+)"/.exec(signed[3]!)![1]!;
+    expect(new URL(map, "http://x").pathname).toBe("/a/ID/hls/init.mp4");
+    expect(signed[4]).toBe("https://cdn.example/x.ts");
+    const segment = new URL(signPlaylist("seg_00001.ts", "/a/ID/hls/720p/index.m3u8", now + 60, keys), "http://x");
+    expect(segment.pathname).toBe("/a/ID/hls/720p/seg_00001.ts");
+    expect(checkSignature(segment.pathname, segment.searchParams, keys, now).kind).toBe("valid");
   });
 });

@@ -88,3 +88,26 @@ export function urlSigningKeys(configured: string | undefined, jwtSecret: string
   if (keys.length > 0) return { keys };
   return { keys: [createHmac("sha256", jwtSecret).update("assetd URL signing key").digest("base64url")] };
 }
+
+/**
+ * A playlist served through a signed URL, with every URI in it (rendition playlists,
+ * segments, `URI="..."` attributes) replaced by a signed absolute path expiring with it,
+ * so a private video plays from one signed master URL. Absolute URLs are left alone.
+ */
+export function signPlaylist(text: string, playlistPath: string, expiresAt: number, signing: UrlSigningKeys): string {
+  const directory = playlistPath.slice(0, playlistPath.lastIndexOf("/") + 1);
+  const sign = (uri: string) => {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("/")) return uri;
+    const [path = "", query = ""] = uri.split("?");
+    return signUrl(new URL(path, `http://x${directory}`).pathname, query, expiresAt, signing);
+  };
+  return text
+    .split("\n")
+    .map((line) => {
+      const trimmed = line.trim();
+      if (trimmed === "") return line;
+      if (trimmed.startsWith("#")) return line.replace(/URI="([^"]*)"/g, (_, uri: string) => `URI="${sign(uri)}"`);
+      return sign(trimmed);
+    })
+    .join("\n");
+}

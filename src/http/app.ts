@@ -14,9 +14,12 @@ import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
 import type { StatusService } from "../services/status.js";
+import type { AclService } from "../services/acl.js";
+import type { SignedUrlService } from "../services/signed-urls.js";
 import type { UploadService } from "../services/uploads.js";
 import { authenticate } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
+import { aclRoutes } from "./routes/acl.js";
 import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
@@ -46,6 +49,8 @@ export interface AppDeps {
   maintenance: MaintenanceService;
   quotas: QuotaService;
   status: StatusService;
+  acl: AclService;
+  signedUrls: SignedUrlService;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
@@ -96,8 +101,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       publicUrl, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
     });
     await api.register(similarRoutes, { publicUrl, delivery, similar: deps.similar });
-    await api.register(deliveryRoutes, { delivery });
-    await api.register(hlsRoutes, { hls: deps.hls });
+    await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
+    await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
+    await api.register(aclRoutes, { publicUrl, acl: deps.acl, signedUrls: deps.signedUrls });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas });
     await api.register(uploadRoutes, { publicUrl, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });

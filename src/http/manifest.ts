@@ -15,6 +15,10 @@ export interface ManifestDeps {
  */
 export function manifestFor(deps: ManifestDeps, request: FastifyRequest, asset: AssetRow): Manifest {
   const transformable = deps.delivery.canTransform(asset.contentType ?? "");
-  const baseUrl = deps.publicUrl ?? `${request.protocol}://${request.host}`;
-  return toManifest(asset, request.caller, baseUrl, transformable);
+  return toManifest(asset, request.caller, baseUrlOf(deps, request), transformable);
+}
+
+/** Where this server's URLs point: the configured public URL, else the request's origin. */
+export function baseUrlOf(deps: Pick<ManifestDeps, "publicUrl">, request: FastifyRequest): string {
+  return deps.publicUrl ?? `${request.protocol}://${request.host}`;
 }

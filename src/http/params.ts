@@ -28,3 +28,9 @@ export function onlyKnownKeys(query: QueryParams, known: ReadonlySet<string>): v
     if (!known.has(key)) throw new InvalidParameterError(key, `unknown parameter '${key}'`);
   }
 }
+
+/** The path (as requested) and query of a URL, as a signature covers them. */
+export function signedParts(request: FastifyRequest): [string, URLSearchParams] {
+  const at = request.url.indexOf("?");
+  return at === -1 ? [request.url, new URLSearchParams()] : [request.url.slice(0, at), new URLSearchParams(request.url.slice(at + 1))];
+}

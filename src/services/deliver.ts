@@ -2,10 +2,10 @@ import type { Readable } from "node:stream";
 import { variantKey } from "../domain/content-address.js";
 import { AppError } from "../domain/errors.js";
 import {
-  negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, DEFAULT_PRESETS, type Query, type Recipe,
+  negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, hasCustomTransform, DEFAULT_PRESETS, type Query, type Recipe,
 } from "../domain/recipe.js";
 import { servingRefusal, type Delivery } from "../domain/servability.js";
-import type { Caller } from "../domain/access.js";
+import { isOwnerView, type Caller } from "../domain/access.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { FrameSource } from "../ports/frame-source.js";
@@ -36,6 +36,8 @@ export interface DeliveryDeps {
   memoryCacheBytes: number;
   /** With a virus scanner configured only scanned content (ready, or failed after the scan) is served. */
   scanning: boolean;
+  /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
+  signedTransforms?: boolean;
 }
 
 export interface OriginalResult {
@@ -58,6 +60,11 @@ export interface VariantResult {
   renderMs: number;
 }
 
+/** How a delivery request was authorised beyond its caller: a valid signed URL for it. */
+export interface Access {
+  signed?: boolean;
+}
+
 /**
  * Serving originals and variants. A variant is found by its cache key; a miss renders it
  * once (concurrent identical misses collapse into one render, renders are bounded), stores
@@ -69,15 +76,15 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const counters = { hits: 0, misses: 0 };
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
 
-  async function servable(caller: Caller, id: string, what: Delivery): Promise<AssetRow & { blobSha256: string }> {
-    const asset = await assets.find(caller, id, { tags: false });
+  async function servable(caller: Caller, id: string, what: Delivery, access: Access): Promise<AssetRow & { blobSha256: string }> {
+    const asset = await assets.find(caller, id, { tags: false, signed: access.signed === true });
     const refusal = servingRefusal(asset, what, { scanning: deps.scanning });
     if (refusal) throw refusal;
     return asset as AssetRow & { blobSha256: string };
   }
 
-  async function original(caller: Caller, id: string): Promise<OriginalResult> {
-    const asset = await servable(caller, id, "original");
+  async function original(caller: Caller, id: string, access: Access = {}): Promise<OriginalResult> {
+    const asset = await servable(caller, id, "original", access);
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
     return {
@@ -129,9 +136,14 @@ export function createDeliveryService(deps: DeliveryDeps) {
     };
   }
 
-  async function variant(caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal): Promise<VariantResult> {
+  async function variant(
+    caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal, access: Access = {},
+  ): Promise<VariantResult> {
     const { recipe, negotiated } = plan(query, accept);
-    const asset = await servable(caller, id, "variant");
+    const asset = await servable(caller, id, "variant", access);
+    if (deps.signedTransforms && !access.signed && !isOwnerView(caller, asset) && hasCustomTransform(query)) {
+      throw new AppError("signature_required", "transforms other than presets need a signed URL for this asset");
+    }
     const contentType = asset.contentType ?? "";
     const frames = engine.canRender(contentType) ? undefined : deps.frames.find((f) => f.handles(contentType));
     if (!engine.canRender(contentType) && !frames) {

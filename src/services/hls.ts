@@ -49,7 +49,7 @@ export interface HlsService {
    * One file of an asset's ladder for this caller. A ladder that does not exist yet is
    * queued (once per content) and answered "transcoding"; the client polls.
    */
-  stream(caller: Caller, id: string, name: string): Promise<StreamResult>;
+  stream(caller: Caller, id: string, name: string, access?: { signed?: boolean }): Promise<StreamResult>;
   /** The `transcode-hls` job handler. Idempotent; identical videos share one ladder. */
   job(payload: { assetId: string }, signal?: AbortSignal): Promise<void>;
   /** "ready" once master.m3u8 is stored; "failed" when the source can never be transcoded. */
@@ -198,8 +198,8 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
 
     file,
 
-    async stream(caller, id, name) {
-      const asset = await deps.assets.find(caller, id, { tags: false });
+    async stream(caller, id, name, access = {}) {
+      const asset = await deps.assets.find(caller, id, { tags: false, signed: access.signed === true });
       if (asset.kind !== "video" || !asset.blobSha256 || !isHlsFileName(name)) throw new NotFoundError("stream");
       // Streams need a ready asset, which a configured scanner has already passed.
       const refusal = servingRefusal(asset, "stream", { scanning: false });

@@ -3,8 +3,9 @@ import type { AssetRow } from "../../domain/asset.js";
 import { FORMAT_CONTENT_TYPE, isActiveContent, mustDownload } from "../../domain/media-types.js";
 import { hasTransform, type Query } from "../../domain/recipe.js";
 import type { DeliveryService } from "../../services/deliver.js";
+import type { SignedPass, SignedUrlService } from "../../services/signed-urls.js";
 import { contentDisposition } from "../headers.js";
-import { header, idParam } from "../params.js";
+import { header, idParam, signedParts } from "../params.js";
 import { sendRanged } from "../ranges.js";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -12,6 +13,7 @@ const PRIVATE = "private, max-age=3600";
 
 export interface DeliveryRouteDeps {
   delivery: Pick<DeliveryService, "original" | "variant">;
+  signedUrls: Pick<SignedUrlService, "check" | "privateCacheControl">;
 }
 
 /**
@@ -25,17 +27,24 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     url: "/a/:id",
     exposeHeadRoute: false,
     handler: async (request, reply) => {
+      // A signature is checked before the asset is looked up (DESIGN §10).
+      const pass = deps.signedUrls.check(...signedParts(request));
       const id = idParam(request);
       const query = request.query as Query;
       const download = query.download === "1" || query.download === "true";
-      if (hasTransform(query)) return sendVariant(request, reply, id, query, download);
-      return sendOriginal(request, reply, id, download);
+      if (hasTransform(query)) return sendVariant(request, reply, id, query, download, pass);
+      return sendOriginal(request, reply, id, download, pass);
     },
   });
 
-  async function sendOriginal(request: FastifyRequest, reply: FastifyReply, id: string, download: boolean) {
-    const original = await deps.delivery.original(request.caller, id);
-    cacheHeaders(reply, original.asset);
+  function cacheHeaders(reply: FastifyReply, asset: AssetRow, pass: SignedPass | undefined): void {
+    reply.header("Cache-Control", asset.public ? IMMUTABLE : pass ? deps.signedUrls.privateCacheControl(pass) : PRIVATE);
+    reply.header("X-Content-Type-Options", "nosniff");
+  }
+
+  async function sendOriginal(request: FastifyRequest, reply: FastifyReply, id: string, download: boolean, pass: SignedPass | undefined) {
+    const original = await deps.delivery.original(request.caller, id, { signed: pass !== undefined });
+    cacheHeaders(reply, original.asset, pass);
     const type = original.contentType;
     if (isActiveContent(type)) reply.header("Content-Security-Policy", "sandbox");
     if (download || mustDownload(type)) reply.header("Content-Disposition", contentDisposition("attachment", original.asset.filename));
@@ -45,15 +54,15 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     });
   }
 
-  async function sendVariant(request: FastifyRequest, reply: FastifyReply, id: string, query: Query, download: boolean) {
+  async function sendVariant(request: FastifyRequest, reply: FastifyReply, id: string, query: Query, download: boolean, pass: SignedPass | undefined) {
     // Aborted when the client disconnects before the response is written.
     const disconnected = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) disconnected.abort();
     };
     reply.raw.once("close", onClose);
-    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal);
-    cacheHeaders(reply, variant.asset);
+    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal, { signed: pass !== undefined });
+    cacheHeaders(reply, variant.asset, pass);
     if (variant.negotiated) reply.header("Vary", "Accept");
     reply.header("X-Cache", variant.cache);
     reply.header("Server-Timing", variant.cache === "HIT" ? "cache;desc=hit" : `render;dur=${variant.renderMs.toFixed(1)}`);
@@ -66,11 +75,6 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
       open: (range) => (range ? data.subarray(range.start, range.end + 1) : data),
     });
   }
-}
-
-function cacheHeaders(reply: FastifyReply, asset: AssetRow): void {
-  reply.header("Cache-Control", asset.public ? IMMUTABLE : PRIVATE);
-  reply.header("X-Content-Type-Options", "nosniff");
 }
 
 function variantFilename(filename: string, contentType: string): string {

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { HlsService } from "../../services/hls.js";
+import type { SignedUrlService } from "../../services/signed-urls.js";
+import { signedParts } from "../params.js";
 import { sendRanged } from "../ranges.js";
 
 export interface HlsRouteDeps {
   hls: Pick<HlsService, "stream">;
+  signedUrls: Pick<SignedUrlService, "check" | "privateCacheControl" | "playlist">;
 }
 
 /**
@@ -18,19 +21,26 @@ export async function hlsRoutes(app: FastifyInstance, deps: HlsRouteDeps): Promi
     url: "/a/:id/hls/*",
     exposeHeadRoute: false,
     handler: async (request, reply) => {
+      const [path, query] = signedParts(request);
+      const pass = deps.signedUrls.check(path, query);
       const { id, "*": name } = request.params as { id: string; "*": string };
-      const result = await deps.hls.stream(request.caller, id, name);
+      const result = await deps.hls.stream(request.caller, id, name, { signed: pass !== undefined });
       if (result.kind === "transcoding") {
         reply.header("Retry-After", String(result.retryAfter)).header("Location", request.url).header("X-Cache", "MISS");
         reply.header("Cache-Control", "no-store");
         return reply.code(202).send({ status: "transcoding", retryAfter: result.retryAfter, location: request.url });
       }
-      reply.header("Cache-Control", result.public ? "public, max-age=31536000, immutable" : "private, max-age=3600");
+      reply.header("Cache-Control", result.public
+        ? "public, max-age=31536000, immutable"
+        : pass ? deps.signedUrls.privateCacheControl(pass) : "private, max-age=3600");
       reply.header("X-Content-Type-Options", "nosniff");
       reply.header("X-Cache", "HIT");
-      const { data } = result;
+      // Through a signed URL, a playlist's URIs are signed too, so the player can follow them.
+      const data = pass && name.endsWith(".m3u8")
+        ? Buffer.from(deps.signedUrls.playlist(result.data.toString("utf8"), path, pass))
+        : result.data;
       return sendRanged(request, reply, {
-        etag: result.etag, size: data.length, contentType: result.contentType,
+        etag: pass && name.endsWith(".m3u8") ? `"${result.etag.slice(1, -1)}-${pass.expiresAt}"` : result.etag, size: data.length, contentType: result.contentType,
         open: (range) => (range ? data.subarray(range.start, range.end + 1) : data),
       });
     },
