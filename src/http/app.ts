@@ -14,8 +14,9 @@ import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
 import type { StatusService } from "../services/status.js";
+import type { TokenService } from "../services/tokens.js";
 import type { UploadService } from "../services/uploads.js";
-import { authenticate } from "./auth.js";
+import { authenticate, requireWriteScope } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
@@ -46,6 +47,8 @@ export interface AppDeps {
   maintenance: MaintenanceService;
   quotas: QuotaService;
   status: StatusService;
+  /** Token revocation (the admin endpoint). */
+  tokenService: TokenService;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
@@ -73,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook("onRequest", async (request) => {
     await authenticate(request, deps.tokens);
+    requireWriteScope(request);
   });
   app.addHook("onResponse", async (request, reply) => {
     deps.metrics.requestFinished(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
@@ -98,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(similarRoutes, { publicUrl, delivery, similar: deps.similar });
     await api.register(deliveryRoutes, { delivery });
     await api.register(hlsRoutes, { hls: deps.hls });
-    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas });
+    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
   await app.register(tusRoutes, {
