@@ -44,6 +44,7 @@ import { createQuotaService } from "./services/quotas.js";
 import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
 import { createStatusService } from "./services/status.js";
+import { createTokenService } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createStorage } from "./storage/index.js";
 
@@ -78,7 +79,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const logger = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
-  const tokens = createTokens(secret);
   const clock = systemClock;
 
   const database = await openDatabase(config.databaseUrl, {
@@ -86,6 +86,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
+  // Revocation is a primary-key lookup per request carrying a token with a jti, never
+  // cached: a revoked token is refused from then on by every process sharing the database.
+  const tokens = createTokens(secret, { isRevoked: (jti) => repos.tokens.isRevoked(jti) });
+  const tokenService = createTokenService({ repo: repos.tokens, identifier: tokens, clock });
   const storage = await createStorage(
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
@@ -146,7 +150,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls,
+      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
     })
     : undefined;
@@ -158,9 +162,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     working = true;
     if (config.sweepIntervalSeconds > 0) {
       // Every worker sweeps; sessions are closed under their lock with a compare-and-set,
-      // so concurrent sweeps in several processes do each one once.
+      // so concurrent sweeps in several processes do each one once. Revocations of tokens
+      // past their own expiry are dropped too (an idempotent delete).
       sweepTimer = setInterval(() => {
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
+        tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }

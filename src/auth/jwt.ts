@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors } from "jose";
 import { AppError } from "../domain/errors.js";
 import { parseScopes, type Principal, type Scope } from "../domain/access.js";
-import type { TokenVerifier } from "../ports/token-verifier.js";
+import type { TokenIdentifier, TokenVerifier } from "../ports/token-verifier.js";
 
 /**
  * Bearer tokens: HS256 JWTs with `sub` (the principal), optional `groups`, `role: "admin"`,
@@ -18,11 +18,9 @@ export interface TokenClaims {
   scopes?: readonly Scope[];
 }
 
-export interface Tokens extends TokenVerifier {
+export interface Tokens extends TokenVerifier, TokenIdentifier {
   /** `ttlSeconds` undefined: no expiry. */
   sign(claims: TokenClaims, ttlSeconds?: number): Promise<string>;
-  /** The token's `jti` and `exp` (ms), read after verifying it; for revocation. */
-  identify(token: string): Promise<{ jti: string | undefined; expiresAt: number | null }>;
 }
 
 export interface TokenOptions {

@@ -16,8 +16,9 @@ import type { SimilarService } from "../services/similar.js";
 import type { StatusService } from "../services/status.js";
 import type { AclService } from "../services/acl.js";
 import type { SignedUrlService } from "../services/signed-urls.js";
+import type { TokenService } from "../services/tokens.js";
 import type { UploadService } from "../services/uploads.js";
-import { authenticate } from "./auth.js";
+import { authenticate, requireWriteScope } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
 import { aclRoutes } from "./routes/acl.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -51,6 +52,8 @@ export interface AppDeps {
   status: StatusService;
   acl: AclService;
   signedUrls: SignedUrlService;
+  /** Token revocation (the admin endpoint). */
+  tokenService: TokenService;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
@@ -78,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook("onRequest", async (request) => {
     await authenticate(request, deps.tokens);
+    requireWriteScope(request);
   });
   app.addHook("onResponse", async (request, reply) => {
     deps.metrics.requestFinished(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
@@ -104,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, acl: deps.acl, signedUrls: deps.signedUrls });
-    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas });
+    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
   await app.register(tusRoutes, {

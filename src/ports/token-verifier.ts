@@ -7,3 +7,8 @@ import type { Principal } from "../domain/access.js";
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
+
+/** Reads a valid token's id and expiry (ms, null: none), revoked or not; for revocation. */
+export interface TokenIdentifier {
+  identify(token: string): Promise<{ jti: string | undefined; expiresAt: number | null }>;
+}

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
 import type { JobInfo, JobState, MaintenanceService } from "../../services/maintenance.js";
 import type { QuotaService } from "../../services/quotas.js";
+import type { RevokeTarget, TokenService } from "../../services/tokens.js";
 import { requirePrincipal } from "../auth.js";
 
 const STATES: readonly JobState[] = ["waiting", "active", "done", "dead"];
@@ -16,9 +17,10 @@ const reprocessSchema = z.object({
 export interface AdminRouteDeps {
   maintenance: MaintenanceService;
   quotas: QuotaService;
+  tokens: TokenService;
 }
 
-/** Operator endpoints: jobs and dead-letter retry, reprocessing, quotas, the upload sweep. Admins only. */
+/** Operator endpoints: jobs and dead-letter retry, reprocessing, quotas, the upload sweep, token revocation. Admins only. */
 export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): Promise<void> {
   const requireAdmin = (request: FastifyRequest) => {
     if (!requirePrincipal(request.caller).admin) throw new AppError("forbidden", "this needs an admin token");
@@ -73,6 +75,13 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): P
     return deps.maintenance.sweep();
   });
 
+  /** `{jti}` or `{token}`: that token is refused (401 token_revoked) by every API process from now on. */
+  app.post("/v1/admin/tokens/revoke", async (request, reply) => {
+    requireAdmin(request);
+    await deps.tokens.revoke(request.caller, revokeTarget(request.body));
+    return reply.code(204).send();
+  });
+
   app.post("/v1/admin/jobs/:id/retry", async (request) => {
     requireAdmin(request);
     const { id } = request.params as { id: string };
@@ -82,6 +91,19 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): P
 }
 
 const quotaSchema = z.object({ maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable() }).strict();
+
+function revokeTarget(body: unknown): RevokeTarget {
+  const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((key) => key !== "jti" && key !== "token");
+  if (unknown !== undefined) throw new InvalidParameterError(unknown, `unknown field ${unknown}: send {jti} or {token}`);
+  if (fields.jti !== undefined && fields.token !== undefined) throw new InvalidParameterError("jti", "send either jti or token, not both");
+  if (fields.token !== undefined) {
+    if (typeof fields.token !== "string" || fields.token === "") throw new InvalidParameterError("token", "token must be the token to revoke");
+    return { token: fields.token };
+  }
+  if (typeof fields.jti !== "string") throw new InvalidParameterError("jti", "jti (the token id to revoke) is required");
+  return { jti: fields.jti };
+}
 
 function ownerParam(request: FastifyRequest): string {
   const { owner } = request.params as { owner: string };
