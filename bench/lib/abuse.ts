@@ -209,6 +209,8 @@ export interface CostSample {
   hwmMiB: number | undefined;
   cpuSeconds: number;
   storedBefore: number;
+  /** The most stored at any sample (every 500 ms): staging files of held uploads count while they exist. */
+  storedPeak: number;
   storedAfter: number;
   storedByEntry: Record<string, number>;
 }
@@ -218,13 +220,23 @@ export async function meterCost(pid: number, storeDir: string): Promise<{ stop()
   const before = await bytesUnder(storeDir);
   const cpuBefore = cpuSeconds(pid);
   const rss = rssSampler(pid, 50);
+  let storedPeak = before.total;
+  let walking: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    walking ??= bytesUnder(storeDir).then((b) => void (storedPeak = Math.max(storedPeak, b.total))).finally(() => (walking = undefined));
+  }, 500);
   return {
     async stop() {
+      clearInterval(timer);
+      await walking;
       const peakRssMiB = rss();
       const cpu = cpuSeconds(pid) - cpuBefore;
       const hwmMiB = statusMiB(pid, "VmHWM");
       const after = await bytesUnder(storeDir);
-      return { peakRssMiB, hwmMiB, cpuSeconds: cpu, storedBefore: before.total, storedAfter: after.total, storedByEntry: after.byEntry };
+      return {
+        peakRssMiB, hwmMiB, cpuSeconds: cpu, storedBefore: before.total, storedPeak: Math.max(storedPeak, after.total),
+        storedAfter: after.total, storedByEntry: after.byEntry,
+      };
     },
   };
 }

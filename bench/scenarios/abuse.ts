@@ -74,7 +74,7 @@ async function measure(ctx: ScenarioContext, result: ScenarioResult, attack: Att
 
   ctx.log(`${attack.name}: /healthz p99 ${during.p99.toFixed(0)} ms (idle ${idle.p99.toFixed(1)} ms, ${during.unanswered} of ` +
     `${during.latencies.length} probes unanswered), peak RSS ${cost.peakRssMiB.toFixed(0)} MiB, CPU ${cost.cpuSeconds.toFixed(1)} s, ` +
-    `stored +${((cost.storedAfter - cost.storedBefore) / MiB).toFixed(1)} MiB; answered ${describeTally(outcome.statuses)}` +
+    `stored +${((cost.storedPeak - cost.storedBefore) / MiB).toFixed(2)} MiB at peak, +${((cost.storedAfter - cost.storedBefore) / MiB).toFixed(2)} MiB after; answered ${describeTally(outcome.statuses)}` +
     `${outcome.ends ? `; ends ${describeTally(outcome.ends)}` : ""}; ${afterwards(recovery, quiet, seconds.after)}`);
   return { idle, during, cost, outcome, recovery, quiet };
 }
@@ -85,17 +85,17 @@ function afterwards(recovery: number | undefined, quiet: number | undefined, lim
 }
 
 function rowsFor(name: string, m: Measured, budget: Budget): Row[] {
-  const grown = m.cost.storedAfter - m.cost.storedBefore;
+  const grown = m.cost.storedPeak - m.cost.storedBefore;
   const pdf = name === "pdf-render";
   const ends = m.outcome.ends ? `; ends ${describeTally(m.outcome.ends)}` : "";
   return [
     { metric: `${name}: /healthz p99 ms${m.during.unanswered ? ` (${m.during.unanswered} unanswered)` : ""}`, unit: "",
       assetd: m.during.p99, peer: m.idle.p99, peerName: "idle, same server", ratio: m.during.p99 / m.idle.p99,
       ...(pdf ? { target: `< ${HEALTH_LIMIT_MS} ms`, pass: m.during.p99 < HEALTH_LIMIT_MS } : {}) },
-    { metric: `${name}: peak RSS MiB (VmRSS sampled every 50 ms)`, unit: "", assetd: m.cost.peakRssMiB,
+    { metric: `${name}: peak RSS MB (VmRSS sampled every 50 ms)`, unit: "", assetd: (m.cost.peakRssMiB * MiB) / 1e6,
       target: "< 300 MB", pass: m.cost.peakRssMiB * MiB < RSS_LIMIT_BYTES },
     { metric: `${name}: server CPU-seconds`, unit: "", assetd: m.cost.cpuSeconds },
-    { metric: `${name}: stored MiB added (data dir store/)`, unit: "", assetd: grown / MiB,
+    { metric: `${name}: stored MiB added, peak (data dir store/)`, unit: "", assetd: grown / MiB,
       target: `≤ ${budget.text} budget`, pass: grown <= budget.bytes },
     { metric: `${name}: answered [${describeTally(m.outcome.statuses)}${ends}]`, unit: "", assetd: total(m.outcome.statuses) },
   ];
@@ -134,8 +134,9 @@ export const abuse: Scenario = {
       "/healthz is polled on a new connection every 50 ms from the harness process. A probe still unanswered when the attack stops " +
         "counts with the time it waited (a lower bound) once that exceeds 100 ms: a p99 near the attack's length means the server " +
         "did not answer at all; \"unanswered\" counts those and any non-200 answer.",
-      `Stored bytes are the files under the data directory's store/ (originals, variants, staging) added by the attack; ` +
-        `the budget is ${budget.text} (${budget.source}; set it to measure another). CPU-seconds are the server's utime + stime ` +
+      "Stored bytes are the files under the data directory's store/ (originals, variants, staging) added by the attack, at " +
+        "their peak (sampled every 500 ms, so staging files of held uploads count while they exist; the final figure is in the JSON); " +
+        `the variant budget is ${budget.text} (${budget.source}; set it to measure another). CPU-seconds are the server's utime + stime ` +
         `from the attack's start until the server went quiet (at most ${seconds.after} s after it), so work it finished after ` +
         "the attacker left counts; peak RSS is VmRSS sampled every 50 ms over the same stretch (VmHWM in the JSON).",
       "The attackers, the poller and the server share the machine's cores; requests still in flight at the deadline are aborted " +
