@@ -1,4 +1,5 @@
 import type { Scenario } from "../lib/types.js";
+import { abuse } from "./abuse.js";
 import { cachedDelivery } from "./cached-delivery.js";
 import { coldTransforms } from "./cold-transforms.js";
 import { concurrentUploads } from "./concurrent-uploads.js";
@@ -10,5 +11,5 @@ import { warmVsCold } from "./warm-vs-cold.js";
 
 /** In run order; each is runnable alone by name. */
 export const SCENARIOS: readonly Scenario[] = [
-  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, uploads, concurrentUploads, metadata,
+  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, uploads, concurrentUploads, metadata, abuse,
 ];
