@@ -1,12 +1,20 @@
 import { sql, type Kysely, type Updateable } from "kysely";
 import { isPhash, phashToInt64 } from "../../domain/phash.js";
-import type { AssetMeta, AssetRepo } from "../../ports/repos.js";
+import type { AssetFilter, AssetMeta, AssetRepo, Page, Visibility } from "../../ports/repos.js";
 import type { SqlDialect } from "../dialect/types.js";
 import { toAssetRow, toEvent, toIntBool } from "../rows.js";
 import type { AssetTable, Database } from "../schema.js";
 import { assetWhere } from "./asset-filter.js";
 import { loadTags, loadTagsOf, writeTags } from "./tags.js";
 import { writePublicGrant } from "./acl.js";
+
+/** One page of a listing, newest first (exported so its query plan can be checked). */
+export function listQuery(db: Kysely<Database>, filter: AssetFilter, visibility: Visibility, page: Page) {
+  let query = db.selectFrom("asset").selectAll().where(assetWhere(filter, visibility));
+  // Ids are ULIDs: newest first is largest first, and the last id is the whole cursor.
+  if (page.beforeId !== undefined) query = query.where("asset.id", "<", page.beforeId);
+  return query.orderBy("asset.id", "desc").limit(Math.max(0, Math.trunc(page.limit)));
+}
 
 export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): AssetRepo {
   return {
@@ -16,10 +24,7 @@ export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): Asse
     },
 
     async list(filter, visibility, page) {
-      let query = db.selectFrom("asset").selectAll().where(assetWhere(filter, visibility));
-      // Ids are ULIDs: newest first is largest first, and the last id is the whole cursor.
-      if (page.beforeId !== undefined) query = query.where("asset.id", "<", page.beforeId);
-      const rows = await query.orderBy("asset.id", "desc").limit(Math.max(0, Math.trunc(page.limit))).execute();
+      const rows = await listQuery(db, filter, visibility, page).execute();
       const tags = await loadTags(db, rows.map((r) => r.id));
       return rows.map((r) => toAssetRow(r, tags.get(r.id) ?? {}));
     },
