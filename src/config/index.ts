@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { parseClamdAddress } from "../media/scan/address.js";
+import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
 import { parseS3Url } from "../storage/s3/s3-url.js";
 
 /**
@@ -19,7 +19,8 @@ export interface Config {
   storageUrl: string;
   redisUrl: string | undefined;
   redisPrefix: string;
-  clamd: string | undefined;
+  /** Where clamd listens (ASSETD_CLAMD); undefined: no virus scanning. */
+  clamd: ClamdAddress | undefined;
   maxVideoSeconds: number;
   maxVideoPixels: number;
   publicUrl: string | undefined;
@@ -212,14 +213,13 @@ function databaseUrl(text: string | undefined, dataDir: string): string {
   throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
 }
 
-function clamdAddress(text: string | undefined): string | undefined {
+function clamdAddress(text: string | undefined): ClamdAddress | undefined {
   if (text === undefined) return undefined;
   try {
-    parseClamdAddress(text);
+    return Object.freeze(parseClamdAddress(text));
   } catch (error) {
     throw new ConfigError("ASSETD_CLAMD", (error as Error).message);
   }
-  return text;
 }
 
 function redisUrl(text: string | undefined): string | undefined {
