@@ -7,14 +7,11 @@ import type { Database } from "../db/schema.js";
 import { systemClock, type Clock } from "../ports/clock.js";
 import {
   JOB_NAMES,
-  type EnqueueOptions,
   type JobHandler,
   type JobHandlers,
-  type JobInfo,
   type JobName,
   type JobPayloads,
   type JobQueue,
-  type JobState,
   type QueueDepth,
 } from "../ports/job-queue.js";
 import { silentLogger, type Logger } from "../ports/logger.js";
@@ -216,7 +213,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
   }
 
   return {
-    async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
+    async enqueue(name, payload, opts = {}) {
       const now = clock.now();
       const inserted = await store.insert({
         id: ulid(now),
@@ -283,7 +280,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
       return depth;
     },
 
-    list: (state: JobState, limit: number): Promise<JobInfo[]> => store.list(state, limit),
+    list: (state, limit) => store.list(state, limit),
 
     retry: (id: string) => store.retry(id, clock.now()),
   };
