@@ -13,6 +13,7 @@ import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
+import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
@@ -38,7 +39,6 @@ import { createDeliveryService, type DeliveryService } from "./services/deliver.
 import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
 import { createJobHandlers } from "./services/jobs.js";
-import { Limiter } from "./services/limiter.js";
 import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
 import { createSignedUrlService } from "./services/signed-urls.js";
@@ -97,11 +97,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const { store, tus } = storage;
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
-  const engine = createSharpEngine({ avifEffort: config.avifEffort, maxConcurrency: config.maxTransforms });
-  const ffprobe = createFfprobe();
-  const probes = [ffprobe, createPdfProbe(), createHeifProbe()];
-  const frames = [createPosterSource(), createPdfPageSource()];
-  const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels }));
+  // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
+  const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
+  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu });
+  const ffprobe = createFfprobe({ budget: cpu });
+  const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
+  const frames = [createPosterSource({ budget: cpu }), createPdfPageSource({ budget: cpu })];
+  const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels, budget: cpu }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
@@ -125,7 +127,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const acl = createAclService({ repos, assets, clock });
   const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock });
   const delivery = createDeliveryService({
-    assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, limiter: new Limiter(config.maxTransforms, config.transformQueue),
+    assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
   });

@@ -12,6 +12,12 @@ describe("configuration", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("parses the clamd address once, into a host and port or a socket path", () => {
+    expect(loadConfig({}).clamd).toBeUndefined();
+    expect(loadConfig({ ASSETD_CLAMD: "127.0.0.1:3310" }).clamd).toEqual({ host: "127.0.0.1", port: 3310 });
+    expect(loadConfig({ ASSETD_CLAMD: "unix:/run/clamav/clamd.ctl" }).clamd).toEqual({ path: "/run/clamav/clamd.ctl" });
+  });
+
   it("reads the upload, quota and CORS settings", () => {
     const defaults = loadConfig({}, "/srv/app");
     expect(defaults.quotaDefaultBytes).toBeNull();

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { parseClamdAddress } from "../media/scan/address.js";
+import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
 import { parseS3Url, type StorageLocation } from "../domain/storage-url.js";
 
 /**
@@ -22,7 +22,8 @@ export interface Config {
   storage: StorageLocation;
   redisUrl: string | undefined;
   redisPrefix: string;
-  clamd: string | undefined;
+  /** Where clamd listens (ASSETD_CLAMD); undefined: no virus scanning. */
+  clamd: ClamdAddress | undefined;
   maxVideoSeconds: number;
   maxVideoPixels: number;
   publicUrl: string | undefined;
@@ -232,14 +233,13 @@ function databaseUrl(text: string | undefined, dataDir: string): string {
   throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
 }
 
-function clamdAddress(text: string | undefined): string | undefined {
+function clamdAddress(text: string | undefined): ClamdAddress | undefined {
   if (text === undefined) return undefined;
   try {
-    parseClamdAddress(text);
+    return Object.freeze(parseClamdAddress(text));
   } catch (error) {
     throw new ConfigError("ASSETD_CLAMD", (error as Error).message);
   }
-  return text;
 }
 
 function redisUrl(text: string | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import type { CpuSlot } from "./cpu-budget.js";
 import type { ProbeSource } from "./media-probe.js";
 
 export interface FrameRequest {
@@ -16,6 +17,9 @@ export interface FrameRequest {
  */
 export interface FrameSource {
   handles(contentType: string): boolean;
-  /** A still image (PNG bytes) of the requested frame/page, upright. */
-  frame(source: ProbeSource, request: FrameRequest, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * A still image (PNG bytes) of the requested frame/page, upright. Runs in one slot of the
+   * CPU budget: `slot` when the caller holds one, else a fresh one.
+   */
+  frame(source: ProbeSource, request: FrameRequest, signal?: AbortSignal, slot?: CpuSlot): Promise<Buffer>;
 }

@@ -1,4 +1,5 @@
 import type { OutputFormat, Recipe } from "../domain/recipe.js";
+import type { CpuSlot } from "./cpu-budget.js";
 import type { AssetMeta } from "./repos.js";
 
 /** What the engine needs to read a source. */
@@ -33,7 +34,8 @@ export interface ImageEngine {
   /** Identifies the engine's output so a change of engine or pipeline changes cache keys. */
   readonly processorVersion: string;
   canRender(contentType: string): boolean;
-  render(source: ImageSource, recipe: Recipe, limits: RenderLimits): Promise<RenderedImage>;
+  /** Runs in one slot of the CPU budget: `slot` when the caller holds one, else a fresh one. */
+  render(source: ImageSource, recipe: Recipe, limits: RenderLimits, slot?: CpuSlot): Promise<RenderedImage>;
   /**
    * Facts for the manifest: width/height as displayed, format, orientation, alpha,
    * animation, colour space, ICC description, EXIF subset. Decodes (a small thumbnail)

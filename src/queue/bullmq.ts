@@ -15,9 +15,10 @@ import {
   type QueueDepth,
 } from "../ports/job-queue.js";
 import { silentLogger, type Logger } from "../ports/logger.js";
-import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "./backoff.js";
 import { BULL_TYPES, delayedScoreToRunAt, toJobInfo } from "./bullmq/job-info.js";
 import { reserveKeyForRetry, uncountStart } from "./bullmq/scripts.js";
+import { createFailurePolicy, LOST_ON_LAST_ATTEMPT } from "./failure-policy.js";
 
 export interface BullQueueOptions {
   redisUrl: string;
@@ -80,7 +81,6 @@ const BACKOFF_TYPE = "assetd";
  */
 const MAX_STALLED_COUNT = 1_000_000;
 const DONE_KEEP_MAX = 10_000;
-const MAX_ERROR_LENGTH = 4000;
 const STOP_REASON = new Error("worker stopping");
 
 /**
@@ -92,7 +92,7 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
   const prefix = options.prefix ?? "assetd";
   const logger = options.logger ?? silentLogger;
   const defaultMaxAttempts = options.defaultMaxAttempts ?? 5;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const policy = createFailurePolicy({ logger, ...(options.backoff ? { backoff: options.backoff } : {}) });
   const leaseMs = options.leaseMs ?? 30_000;
   const stalledCheckMs = options.stalledCheckMs ?? Math.max(50, Math.floor(leaseMs / 2));
   const doneRetentionSeconds = Math.max(1, Math.ceil((options.doneRetentionMs ?? 86_400_000) / 1000));
@@ -136,11 +136,8 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
       try {
         const attempt = job.attemptsStarted;
         const maxAttempts = job.opts.attempts ?? defaultMaxAttempts;
-        if (attempt > maxAttempts) {
-          // The previous start was the last one and its worker vanished (the lock lapsed).
-          logger.error({ jobId: id, job: job.name, attempts: maxAttempts }, "job queue: worker lost during the last attempt, job now dead");
-          throw new UnrecoverableError("worker lost during the last attempt (lease expired)");
-        }
+        // The previous start was the last one and its worker vanished (the lock lapsed).
+        if (policy.lostOnLastAttempt({ id, name: job.name }, attempt, maxAttempts)) throw new UnrecoverableError(LOST_ON_LAST_ATTEMPT);
         let failure: unknown;
         try {
           await Promise.race([handler(job.data as JobPayloads[JobName], { id, attempt, signal: controller.signal }), givenBack]);
@@ -153,29 +150,26 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
         // A "crashed" instance writes nothing more; BullMQ's stalled checker takes over.
         if (abandoned) return new Promise<never>(() => {});
         if (failure === undefined) return;
-        throw failureFor(job, attempt, maxAttempts, failure);
+        throw failureFor(id, job.name, attempt, maxAttempts, failure);
       } finally {
         running.delete(id);
       }
     };
   }
 
-  function failureFor(job: Job, attempt: number, maxAttempts: number, failure: unknown): Error {
-    const message = describe(failure);
-    const last = attempt >= maxAttempts;
-    // BullMQ keeps `message` as failedReason (our lastError); UnrecoverableError skips its
+  function failureFor(id: string, name: string, attempt: number, maxAttempts: number, failure: unknown): Error {
+    const verdict = policy.failed({ id, name }, attempt, maxAttempts, failure);
+    // BullMQ keeps the message as failedReason (our lastError); UnrecoverableError skips its
     // own retry decision, which counts failures only and would ignore attempts lost to crashes.
-    const error = last ? new UnrecoverableError(message) : new Error(message);
+    const error = verdict.dead ? new UnrecoverableError(verdict.error) : new Error(verdict.error);
     if (failure instanceof Error && failure.stack) error.stack = failure.stack;
-    if (last) logger.error({ jobId: job.id, job: job.name, attempts: attempt, error: message }, "job queue: job failed for the last time, now dead");
-    else logger.warn({ jobId: job.id, job: job.name, attempt, error: message }, "job queue: job failed, will retry");
     return error;
   }
 
   function backoffStrategy(attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob): number {
     // Starts, not failures, so a crash in between still lengthens the next delay.
     const attempt = Math.max(attemptsMade, (job as Job | undefined)?.attemptsStarted ?? 0);
-    return Math.max(1, retryDelayMs(attempt, backoff));
+    return Math.max(1, policy.delayMs(attempt));
   }
 
   async function giveBackRunning(): Promise<void> {
@@ -340,9 +334,4 @@ export function createBullQueue(options: BullQueueOptions): BullJobQueue {
     },
   };
   return api;
-}
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
 }

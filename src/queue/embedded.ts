@@ -7,18 +7,16 @@ import type { Database } from "../db/schema.js";
 import { systemClock, type Clock } from "../ports/clock.js";
 import {
   JOB_NAMES,
-  type EnqueueOptions,
   type JobHandler,
   type JobHandlers,
-  type JobInfo,
   type JobName,
   type JobPayloads,
   type JobQueue,
-  type JobState,
   type QueueDepth,
 } from "../ports/job-queue.js";
 import { silentLogger, type Logger } from "../ports/logger.js";
-import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "./backoff.js";
+import { createFailurePolicy, LOST_ON_LAST_ATTEMPT } from "./failure-policy.js";
 import { createJobStore, type ClaimedJob } from "./job-store.js";
 import { WakeableSleep } from "./wakeable-sleep.js";
 
@@ -66,8 +64,6 @@ interface Running {
   done: Promise<void>;
 }
 
-const MAX_ERROR_LENGTH = 4000;
-
 /**
  * A durable job queue in the metadata database (DESIGN §2: embedded default). Jobs are
  * rows, so they survive restarts; a claim is a lease renewed by a heartbeat, so a job
@@ -81,7 +77,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
   const leaseMs = options.leaseMs ?? 30_000;
   const heartbeatMs = options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3));
   const pollMs = options.pollMs ?? 500;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const policy = createFailurePolicy({ logger, ...(options.backoff ? { backoff: options.backoff } : {}) });
   const defaultMaxAttempts = options.defaultMaxAttempts ?? 5;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
   const doneRetentionMs = options.doneRetentionMs ?? 86_400_000;
@@ -152,8 +148,8 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
   async function execute(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     // A lease that ran out while its worker was gone brings the job back once more; when
     // that was already the last attempt, the crash counts as the final failure.
-    if (job.attempts > job.maxAttempts) {
-      await settle(job, { state: "dead", error: "worker lost during the last attempt (lease expired)", now: clock.now() });
+    if (policy.lostOnLastAttempt(job, job.attempts, job.maxAttempts)) {
+      await settle(job, { state: "dead", error: LOST_ON_LAST_ATTEMPT, now: clock.now() });
       return;
     }
     const handler = handlers![job.name] as JobHandler<JobName> | undefined;
@@ -174,15 +170,10 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
       await settle(job, { state: "done", now });
       return;
     }
-    const error = describe(failure);
-    if (job.attempts >= job.maxAttempts) {
-      logger.error({ jobId: job.id, job: job.name, attempts: job.attempts, error }, "job queue: job failed for the last time, now dead");
-      await settle(job, { state: "dead", error, now });
-    } else {
-      const runAt = now + retryDelayMs(job.attempts, backoff);
-      logger.warn({ jobId: job.id, job: job.name, attempt: job.attempts, error, retryAt: runAt }, "job queue: job failed, will retry");
-      await settle(job, { state: "waiting", runAt, error, now });
-    }
+    const verdict = policy.failed(job, job.attempts, job.maxAttempts, failure);
+    await settle(job, verdict.dead
+      ? { state: "dead", error: verdict.error, now }
+      : { state: "waiting", runAt: now + policy.delayMs(job.attempts), error: verdict.error, now });
   }
 
   async function settle(job: ClaimedJob, outcome: Parameters<typeof store.settle>[2]): Promise<void> {
@@ -222,7 +213,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
   }
 
   return {
-    async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts: EnqueueOptions = {}): Promise<void> {
+    async enqueue(name, payload, opts = {}) {
       const now = clock.now();
       const inserted = await store.insert({
         id: ulid(now),
@@ -289,7 +280,7 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
       return depth;
     },
 
-    list: (state: JobState, limit: number): Promise<JobInfo[]> => store.list(state, limit),
+    list: (state, limit) => store.list(state, limit),
 
     retry: (id: string) => store.retry(id, clock.now()),
   };
@@ -297,8 +288,3 @@ export function createEmbeddedQueue(db: Kysely<Database>, dialectName: DialectNa
 
 /** The abort reason stop() uses, to tell "shutting down" from "lease lost". */
 const STOP_REASON = new Error("worker stopping");
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
-}

@@ -8,15 +8,16 @@ import { servingRefusal, type Delivery } from "../domain/servability.js";
 import { isOwnerView, type Caller } from "../domain/access.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
+import type { CpuBudget } from "../ports/cpu-budget.js";
 import type { FrameSource } from "../ports/frame-source.js";
-import type { ImageEngine, ImageSource, RenderLimits } from "../ports/image-engine.js";
+import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { SingleFlight } from "../ports/locks.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/metrics.js";
 import type { AssetRow, Repos } from "../ports/repos.js";
 import type { AssetService } from "./assets.js";
+import { blobSource } from "./blob-source.js";
 import { ByteCache } from "./byte-cache.js";
-import type { Limiter } from "./limiter.js";
 
 export interface DeliveryDeps {
   assets: AssetService;
@@ -26,7 +27,8 @@ export interface DeliveryDeps {
   /** Stills of what the image engine cannot read: video frames, PDF pages. */
   frames: readonly FrameSource[];
   singleFlight: SingleFlight;
-  limiter: Limiter;
+  /** The process's CPU budget, shared with the engines: a render holds one slot throughout. */
+  cpu: CpuBudget;
   metrics: Metrics;
   clock: Clock;
   logger: Logger;
@@ -71,7 +73,7 @@ export interface Access {
  * it under its content-derived key and records a row, so the next request is a hit.
  */
 export function createDeliveryService(deps: DeliveryDeps) {
-  const { assets, repos, store, engine, singleFlight, limiter, metrics, clock, logger } = deps;
+  const { assets, repos, store, engine, singleFlight, cpu, metrics, clock, logger } = deps;
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
@@ -205,24 +207,24 @@ export function createDeliveryService(deps: DeliveryDeps) {
     if (cached) return cached;
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
-    const source: ImageSource = {
-      path: store.localPath?.(blob.storageKey),
-      read: () => store.read(blob.storageKey),
-      contentType: asset.contentType ?? blob.sniffedType,
-    };
+    const source = blobSource(store, blob.storageKey, asset.contentType ?? blob.sniffedType);
     const started = performance.now();
-    const output = await limiter.run(async () => {
-      if (!frames) return engine.render(source, recipe, deps.limits);
+    // One slot for the whole render, taken before any work and handed to the engines, so a
+    // full queue turns the request away (503) instead of starting what it cannot finish. A
+    // still stops waiting (and ffmpeg or pdfjs stop) when its clients have gone; an image
+    // render always finishes, and its variant is stored for the next request.
+    const output = await cpu.run(async (slot) => {
+      if (!frames) return engine.render(source, recipe, deps.limits, slot);
       // A video frame or PDF page becomes a PNG still, then goes through the image recipe;
       // without `fmt` a still is delivered as JPEG.
       // ffmpeg and pdfjs stop when every client waiting for this still has gone.
       const still = await frames.frame(source, {
         t: recipe.t, page: recipe.page, targetWidth: recipe.w, maxPixels: deps.limits.maxInputPixels,
-      }, signal);
+      }, signal, slot);
       const { t: _t, page: _page, ...imageRecipe } = recipe;
       return engine.render({ read: async () => still, contentType: "image/png" },
-        { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits);
-    });
+        { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits, slot);
+    }, frames ? { signal } : {});
     metrics.variantRendered((performance.now() - started) / 1000, output.format);
     const key = variantKey(cacheKey);
     await store.put(key, output.data);

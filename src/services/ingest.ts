@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { rawKey } from "../domain/content-address.js";
+import { arrivalEvents } from "../domain/arrival.js";
 import { AppError } from "../domain/errors.js";
 import { newAssetId } from "../domain/ids.js";
 import { checkDeclaredType, kindOf, type TypePolicy } from "../domain/media-types.js";
@@ -156,8 +157,7 @@ export function createIngestService(deps: IngestDeps) {
           },
           events: [
             { from: null, to: "pending", reason: "upload started", at: startedAt },
-            { from: "pending", to: "uploaded", reason: `${measured.bytes} bytes received`, at: receivedAt },
-            { from: "uploaded", to: "verified", reason: `sha256 computed, content sniffed as ${contentType}`, at: verifiedAt },
+            ...arrivalEvents({ bytes: measured.bytes, contentType, receivedAt, verifiedAt }),
           ],
           quota: { reserved, defaultMaxBytes: deps.quotaDefaultBytes },
         });

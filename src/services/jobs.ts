@@ -5,6 +5,7 @@ import type { Clock } from "../ports/clock.js";
 import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { JobHandlers, JobQueue } from "../ports/job-queue.js";
 import type { Scanner } from "../ports/scanner.js";
+import { blobSource } from "./blob-source.js";
 import type { HlsService } from "./hls.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
@@ -80,7 +81,7 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
       // Missing bytes are a storage fault to retry (and dead-letter), never a verdict on the media.
       if (!(await store.head(blob.storageKey))) throw new BlobNotFoundError(blob.storageKey);
 
-      const source = { path: store.localPath?.(blob.storageKey), read: () => store.read(blob.storageKey), contentType };
+      const source = blobSource(store, blob.storageKey, contentType);
       const probe = deps.probes.find((p) => p.handles(contentType));
       // Unknown types stay with the basic facts (size, type) and still become ready.
       let meta: AssetMeta = {};

@@ -11,13 +11,17 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/errors.js";
-import { createClamdScanner } from "../../src/media/scan/clamd.js";
+import { parseClamdAddress } from "../../src/domain/clamd-address.js";
+import { createClamdScanner as scannerAt, type ClamdScannerOptions } from "../../src/media/scan/clamd.js";
 import { fixture } from "../helpers/fixtures.js";
 
 /** What `scripts/clamd-test-server.sh env` prints. */
 const SCRIPT_TCP = "127.0.0.1:3310";
 const SCRIPT_SOCKET = "/tmp/assetd-clamd/clamd.sock";
 const SIGNATURE = /^Eicar-Test-Signature\b/;
+
+/** Addresses are written as ASSETD_CLAMD takes them. */
+const createClamdScanner = (address: string, options?: ClamdScannerOptions) => scannerAt(parseClamdAddress(address), options);
 
 const configured = process.env.ASSETD_TEST_CLAMD?.trim() || undefined;
 const tcp = configured ?? SCRIPT_TCP;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/errors.js";
 import type { ProbeSource } from "../../src/ports/media-probe.js";
 import { factsFromFfprobe, parseRate } from "../../src/media/video/ffprobe-facts.js";
+import { createCpuBudget } from "../../src/media/cpu-budget.js";
 import { createFfprobe } from "../../src/media/video/probe.js";
 import { fixturePath } from "../helpers/fixtures.js";
 
@@ -166,7 +167,7 @@ describe("ffprobe: when the tool is missing or misbehaves", () => {
 
   it("runs at most maxConcurrency processes at once", async () => {
     const slow = await fakeTool("slow", `sleep 0.3; echo '{"streams":[{"codec_type":"audio","codec_name":"fake"}],"format":{}}'`);
-    const one = createFfprobe({ binary: slow, maxConcurrency: 1 });
+    const one = createFfprobe({ binary: slow, budget: createCpuBudget({ slots: 1 }) });
     const started = Date.now();
     const results = await Promise.all([1, 2, 3].map(() => one.describe(source("audio/speech-espeak-en.ogg", "audio/ogg"))));
     expect(results.every((m) => m.audioCodec === "fake")).toBe(true);

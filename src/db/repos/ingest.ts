@@ -5,45 +5,9 @@ import { toAssetRow, toIntBool } from "../rows.js";
 import type { Database } from "../schema.js";
 import { writeTags } from "./tags.js";
 import { adjustQuota, chargeIngest } from "./quotas.js";
+import { appendEvents, referenceBlob } from "./ingest-writes.js";
 import { dropSession } from "./uploads.js";
 import { writePublicGrant } from "./acl.js";
-
-/** A concurrent gc may delete the blob row between our two statements; this many tries. */
-const BLOB_UPSERT_TRIES = 3;
-
-/**
- * Takes one reference on a blob, inserting its row when absent. Two statements rather than
- * `ON CONFLICT DO UPDATE ... RETURNING refcount` because "created" must mean "this call
- * inserted the row", and a refcount of 1 can also be a row revived from 0 before gc.
- * On PostgreSQL the INSERT waits for a concurrent inserter of the same key to commit, then
- * does nothing; the UPDATE then increments the committed row under its row lock.
- */
-export async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["blob"]): Promise<{ created: boolean; refcount: number }> {
-  for (let attempt = 0; attempt < BLOB_UPSERT_TRIES; attempt++) {
-    const inserted = await trx
-      .insertInto("blob")
-      .values({
-        sha256: blob.sha256,
-        size: blob.size,
-        storage_key: blob.storageKey,
-        sniffed_type: blob.sniffedType,
-        refcount: 1,
-        created_at: blob.at,
-      })
-      .onConflict((oc) => oc.column("sha256").doNothing())
-      .returning("refcount")
-      .executeTakeFirst();
-    if (inserted) return { created: true, refcount: Number(inserted.refcount) };
-    const updated = await trx
-      .updateTable("blob")
-      .set((eb) => ({ refcount: eb("refcount", "+", 1) }))
-      .where("sha256", "=", blob.sha256)
-      .returning("refcount")
-      .executeTakeFirst();
-    if (updated) return { created: false, refcount: Number(updated.refcount) };
-  }
-  throw new Error(`blob ${blob.sha256} kept disappearing while being referenced`);
-}
 
 export async function recordIngest(
   db: Kysely<Database>,
@@ -75,10 +39,7 @@ export async function recordIngest(
     await writeTags(trx, asset.id, asset.tags);
     if (asset.public) await writePublicGrant(trx, asset.id, true, asset.createdAt);
     await chargeIngest(trx, asset.owner, asset.size, record.quota.reserved, record.quota.defaultMaxBytes);
-    await trx
-      .insertInto("asset_event")
-      .values(record.events.map((e) => ({ asset_id: asset.id, from_status: e.from, to_status: e.to, reason: e.reason, at: e.at })))
-      .execute();
+    await appendEvents(trx, asset.id, record.events);
     return { asset: toAssetRow(row, { ...asset.tags }), blobCreated: blob.created, refcount: blob.refcount };
   });
 }

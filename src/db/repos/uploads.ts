@@ -3,7 +3,7 @@ import type { AssetStatus, Failure } from "../../domain/states.js";
 import type { CompletionRecord, NewPendingAsset, UploadKind, UploadRepo, UploadSession } from "../../ports/repos.js";
 import { toAssetRow, toIntBool } from "../rows.js";
 import type { Database, UploadTable } from "../schema.js";
-import { referenceBlob } from "./ingest.js";
+import { appendEvents, referenceBlob } from "./ingest-writes.js";
 import { adjustQuota, getQuota, reserveWithin } from "./quotas.js";
 import { loadTagsOf, writeTags } from "./tags.js";
 import { writePublicGrant } from "./acl.js";
@@ -127,10 +127,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .executeTakeFirst();
         if (!row) return undefined;
         const blob = await referenceBlob(trx, record.blob);
-        await trx
-          .insertInto("asset_event")
-          .values(record.events.map((e) => ({ asset_id: record.assetId, from_status: e.from, to_status: e.to, reason: e.reason, at: e.at })))
-          .execute();
+        await appendEvents(trx, record.assetId, record.events);
         await dropSession(trx, record.assetId);
         // The reservation covered the declared size, which completion checked; charge what arrived.
         await adjustQuota(trx, row.owner, { used: record.blob.size, reserved: 0 });

@@ -2,17 +2,18 @@ import { availableParallelism } from "node:os";
 import sharp from "sharp";
 import { AppError } from "../../domain/errors.js";
 import { normaliseType } from "../../domain/media-types.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
 import type { ImageEngine } from "../../ports/image-engine.js";
 import { configureSharp } from "./configure-sharp.js";
 import { describeImage } from "./describe.js";
-import { createGate } from "../gate.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { renderImage } from "./render.js";
 
 export interface SharpEngineOptions {
   /** AVIF encoder effort 0 (fastest) .. 9; default 3, since AVIF is rendered on request. */
   avifEffort?: number;
-  /** Renders/describes running at once; default the number of CPUs. */
-  maxConcurrency?: number;
+  /** Bounds renders and descriptions, with the process's other media work; default its own, one slot per CPU. */
+  budget?: CpuBudget;
 }
 
 /**
@@ -34,20 +35,21 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
   if (!Number.isInteger(avifEffort) || avifEffort < 0 || avifEffort > 9) {
     throw new RangeError(`avifEffort must be an integer from 0 to 9, got ${avifEffort}`);
   }
-  const gate = createGate(options.maxConcurrency ?? availableParallelism());
+  const budget = options.budget ?? createCpuBudget({ slots: availableParallelism() });
   const canRender = (contentType: string) => RENDERABLE.has(normaliseType(contentType));
 
   return {
     processorVersion: PROCESSOR_VERSION,
     canRender,
     // async so that a refusal is a rejected promise like every other failure, never a throw.
-    render: async (source, recipe, limits) => {
+    render: async (source, recipe, limits, slot) => {
       assertRenderable(canRender, source.contentType);
-      return gate.run(() => renderImage(source, recipe, limits, { avifEffort }));
+      return budget.run(() => renderImage(source, recipe, limits, { avifEffort }), { within: slot, patient: true });
     },
+    // Descriptions come from background jobs: they wait for a slot, never refused.
     describe: async (source, limits) => {
       assertRenderable(canRender, source.contentType);
-      return gate.run(() => describeImage(source, limits));
+      return budget.run(() => describeImage(source, limits), { patient: true });
     },
   };
 }

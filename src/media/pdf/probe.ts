@@ -1,7 +1,10 @@
 import { stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { AppError } from "../../domain/errors.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
 import type { MediaProbe, ProbeSource } from "../../ports/media-probe.js";
 import type { AssetMeta } from "../../ports/repos.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { firstText, roundPoints } from "./doc-text.js";
 import { loadPdfjs } from "./pdfjs.js";
 
@@ -10,6 +13,8 @@ export interface PdfProbeOptions {
   timeoutMs?: number;
   /** Larger documents are not read into memory; their manifest says why. Default 128 MiB. */
   maxBytes?: number;
+  /** Bounds parsing (pdfjs works on this thread), with the process's other media work; default its own, one slot per CPU. */
+  budget?: CpuBudget;
 }
 
 const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
@@ -29,6 +34,7 @@ export function createPdfProbe(options: PdfProbeOptions = {}): MediaProbe {
   const maxBytes = options.maxBytes ?? 128 * 1024 * 1024;
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
   if (!(maxBytes > 0)) throw new RangeError(`maxBytes must be positive, got ${maxBytes}`);
+  const budget = options.budget ?? createCpuBudget({ slots: Math.max(1, availableParallelism()) });
   const tooLarge = { mediaFactsUnavailable: `the document is larger than the ${maxBytes}-byte probe limit` };
 
   async function readBounded(source: ProbeSource): Promise<Buffer | undefined> {
@@ -107,7 +113,8 @@ export function createPdfProbe(options: PdfProbeOptions = {}): MediaProbe {
 
   return {
     handles: (contentType) => mediaType(contentType) === "application/pdf",
-    describe,
+    // Probes run in background jobs: they wait for a slot, never refused.
+    describe: (source) => budget.run(() => describe(source), { patient: true }),
     async status() {
       try {
         const pdfjs = await loadPdfjs();

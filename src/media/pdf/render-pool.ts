@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
-import { createGate } from "../gate.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { MAX_DPI, readPdfBytes, undecodablePdf } from "./render-page.js";
 import type { RenderOutcome, RenderTask } from "./render-worker.js";
 
@@ -21,6 +22,8 @@ export interface PdfRenderPoolOptions {
   maxHeapMb?: number;
   /** An idle worker exits after this long (a new one starts on demand). Default 60 s. */
   idleTimeoutMs?: number;
+  /** The process's CPU budget: a page holds one slot of it while it renders. Default: its own, `threads` slots. */
+  budget?: CpuBudget;
 }
 
 /** A FrameSource for application/pdf whose renders run on worker threads, each under a deadline. */
@@ -57,8 +60,8 @@ function workerEntry(): { filename: string; execArgv?: string[] } {
  * only reads the bytes and waits. When the deadline passes, piscina terminates that thread
  * (V8 stops it between two canvas calls), a fresh one replaces it, and the caller gets
  * `422 render_timeout`. The deadline counts from the moment a thread takes the page: a
- * gate in front of the pool keeps waiting pages out of it, so a busy pool does not time out
- * pages that never started, and the worker reports when it begins.
+ * page waits for a slot of the CPU budget before it reaches the pool, and the worker reports
+ * when it begins.
  */
 export function createPdfRenderPool(options: PdfRenderPoolOptions): PdfRenderPool {
   const { threads } = options;
@@ -79,10 +82,12 @@ export function createPdfRenderPool(options: PdfRenderPoolOptions): PdfRenderPoo
     idleTimeout: options.idleTimeoutMs ?? 60_000,
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
   });
-  const gate = createGate(threads);
+  // Pages wait for a slot of the budget before they reach the pool, so a busy pool does
+  // not time out pages that never started.
+  const budget = options.budget ?? createCpuBudget({ slots: threads });
 
   async function runOnWorker(bytes: Uint8Array, request: FrameRequest, signal?: AbortSignal): Promise<Buffer> {
-    signal?.throwIfAborted(); // it may have waited in the gate
+    signal?.throwIfAborted(); // it may have waited for a slot
     const deadline = new AbortController();
     const expire = () => deadline.abort();
     // The clock restarts when the worker reports that it took the page, so a thread's start
@@ -128,16 +133,16 @@ export function createPdfRenderPool(options: PdfRenderPoolOptions): PdfRenderPoo
   return {
     handles: (contentType) => mediaType(contentType) === "application/pdf",
 
-    async frame(source, request, signal) {
+    async frame(source, request, signal, slot) {
       checkPage(request);
-      // Read once a thread is free, so waiting pages do not hold their documents in memory.
-      return gate.run(async () => runOnWorker(await readPdfBytes(source, maxBytes), request, signal));
+      // Read once a slot is free, so waiting pages do not hold their documents in memory.
+      return budget.run(async () => runOnWorker(await readPdfBytes(source, maxBytes), request, signal), { signal, within: slot, patient: true });
     },
 
     async render(bytes, request, signal) {
       checkPage(request);
       if (bytes.length > maxBytes) throw undecodablePdf(new Error(`the document is larger than the ${maxBytes}-byte render limit`));
-      return gate.run(() => runOnWorker(bytes, request, signal));
+      return budget.run(() => runOnWorker(bytes, request, signal), { signal, patient: true });
     },
 
     close: () => pool.destroy(),

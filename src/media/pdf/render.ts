@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
 import { InvalidParameterError } from "../../domain/errors.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
 import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
 import type { ProbeSource } from "../../ports/media-probe.js";
-import { createGate } from "../gate.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { asRenderError, MAX_DPI, readPdfBytes, renderPdfPage } from "./render-page.js";
 
 export { pageScale } from "./render-page.js";
@@ -14,8 +15,8 @@ export interface PdfPageSourceOptions {
   maxBytes?: number;
   /** Resolution when the caller gives no targetWidth. Default 150 dpi. */
   defaultDpi?: number;
-  /** Pages rendered at once; others wait. Default: the number of CPUs. */
-  maxConcurrency?: number;
+  /** Bounds page renders, with the process's other media work; default its own, one slot per CPU. */
+  budget?: CpuBudget;
 }
 
 const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
@@ -35,7 +36,7 @@ export function createPdfPageSource(options: PdfPageSourceOptions = {}): FrameSo
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
   if (!(maxBytes > 0)) throw new RangeError(`maxBytes must be positive, got ${maxBytes}`);
   if (!(defaultDpi > 0 && defaultDpi <= MAX_DPI)) throw new RangeError(`defaultDpi must be in (0, ${MAX_DPI}], got ${defaultDpi}`);
-  const gate = createGate(options.maxConcurrency ?? Math.max(1, availableParallelism()));
+  const budget = options.budget ?? createCpuBudget({ slots: Math.max(1, availableParallelism()) });
 
   async function render(source: ProbeSource, request: FrameRequest, signal?: AbortSignal): Promise<Buffer> {
     const bytes = await readPdfBytes(source, maxBytes);
@@ -84,14 +85,12 @@ export function createPdfPageSource(options: PdfPageSourceOptions = {}): FrameSo
   return {
     handles: (contentType) => mediaType(contentType) === "application/pdf",
 
-    frame(source, request, signal) {
+    frame(source, request, signal, slot) {
       if (request.page !== undefined && !(Number.isInteger(request.page) && request.page >= 1)) {
         return Promise.reject(new InvalidParameterError("page", "page must be a whole number, 1 or more"));
       }
-      return gate.run(() => {
-        signal?.throwIfAborted(); // it may have waited in the gate
-        return render(source, request, signal);
-      });
+      // The budget checks the signal once the slot is ours: it may have waited.
+      return budget.run(() => render(source, request, signal), { signal, within: slot, patient: true });
     },
   };
 }

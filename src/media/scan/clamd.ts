@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { AppError } from "../../domain/errors.js";
 import type { Scanner, ScanVerdict } from "../../ports/scanner.js";
-import { describeClamdAddress, parseClamdAddress } from "./address.js";
+import { describeClamdAddress, type ClamdAddress } from "../../domain/clamd-address.js";
 import { parseScanReply } from "./reply.js";
 import { ClamdSession } from "./session.js";
 
@@ -32,8 +32,8 @@ const END = Buffer.alloc(4);
 const noop = () => {};
 
 /**
- * A `Scanner` backed by clamd (`address`: the `ASSETD_CLAMD` setting, `host:port` or a unix
- * socket path). Each scan opens a connection and streams the body with INSTREAM
+ * A `Scanner` backed by clamd at `address` (the parsed `ASSETD_CLAMD` setting: a TCP host
+ * and port or a unix socket). Each scan opens a connection and streams the body with INSTREAM
  * (docs.clamav.net, "clamd" manual, INSTREAM): `zINSTREAM\0`, then chunks each prefixed
  * with their 4-byte big-endian length, then a zero-length chunk.
  *
@@ -42,8 +42,7 @@ const noop = () => {};
  * the scan fails with dependency_down (`details.retryable: false`). Its MaxScanSize and
  * MaxFileSize should be raised with it, or clamd stops looking partway and answers OK.
  */
-export function createClamdScanner(address: string, options: ClamdScannerOptions = {}): Scanner {
-  const target = parseClamdAddress(address);
+export function createClamdScanner(target: ClamdAddress, options: ClamdScannerOptions = {}): Scanner {
   const label = describeClamdAddress(target);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const chunkBytes = options.chunkBytes ?? 64 * 1024;

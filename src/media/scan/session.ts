@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from "node:net";
 import { AppError } from "../../domain/errors.js";
-import type { ClamdAddress } from "./address.js";
+import type { ClamdAddress } from "../../domain/clamd-address.js";
 
 /** clamd's replies are one short line; more than this is not clamd (say, an HTTP server). */
 const MAX_REPLY_BYTES = 4096;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { AppError } from "../../domain/errors.js";
 import { isHlsFileName, MASTER_PLAYLIST, masterPlaylist, planLadder, type Rendition } from "../../domain/hls.js";
-import { createGate } from "../gate.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
 import { runTool, type ToolResult } from "./run-tool.js";
 
@@ -16,8 +17,11 @@ export interface HlsTranscoderOptions {
   maxDurationSec?: number;
   /** Larger sources (width x height) are refused (`pixel_limit_exceeded`). Default 4096x4096. */
   maxPixels?: number;
-  /** Transcodes running at once in this process; others wait. Default 1 (x264 uses every core). */
-  maxConcurrency?: number;
+  /**
+   * Bounds transcodes, with the process's other media work (a transcode holds one slot).
+   * Default its own with one slot: x264 uses every core.
+   */
+  budget?: CpuBudget;
   /** Where a source without a local path is copied first. Default: the OS temp dir. */
   tempDir?: string;
 }
@@ -141,7 +145,7 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
   const tempDir = options.tempDir ?? tmpdir();
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
   if (!(maxDurationSec > 0)) throw new RangeError(`maxDurationSec must be positive, got ${maxDurationSec}`);
-  const gate = createGate(options.maxConcurrency ?? 1);
+  const budget = options.budget ?? createCpuBudget({ slots: 1 });
 
   async function run(path: string, input: HlsSource, outDir: string, signal?: AbortSignal): Promise<HlsOutput> {
     const sourceFps = input.frameRate !== undefined && Number.isFinite(input.frameRate) && input.frameRate > 0 ? input.frameRate : DEFAULT_FPS;
@@ -213,7 +217,7 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
       if (Number.isFinite(input.duration) && input.duration > maxDurationSec) {
         throw new AppError("output_too_large", `videos longer than ${maxDurationSec} s are not transcoded`, { duration: input.duration, maxDurationSec });
       }
-      return gate.run(async () => {
+      return budget.run(async () => {
         try {
           return await withLocalFile({ ...input, contentType: "application/octet-stream" }, tempDir, (path) => run(path, input, outDir, signal));
         } catch (error) {
@@ -221,7 +225,7 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
           await rm(outDir, { recursive: true, force: true }).catch(() => {});
           throw error;
         }
-      });
+      }, { signal, patient: true });
     },
   };
 }

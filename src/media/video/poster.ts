@@ -1,9 +1,10 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
+import type { CpuBudget, CpuSlot } from "../../ports/cpu-budget.js";
 import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
 import type { ProbeSource } from "../../ports/media-probe.js";
-import { createGate } from "../gate.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
 import { runTool, type ToolResult } from "./run-tool.js";
 
@@ -17,8 +18,8 @@ export interface PosterOptions {
   ffprobeBinary?: string;
   /** Each tool run is killed after this long. Default 30 s (a poster normally takes ~0.1 s). */
   timeoutMs?: number;
-  /** Frames extracted at once; others wait. Default: the number of CPUs. */
-  maxConcurrency?: number;
+  /** Bounds frame extraction, with the process's other media work; default its own, one slot per CPU. */
+  budget?: CpuBudget;
   /** Where a source without a local path is copied. Default: the OS temp dir. */
   tempDir?: string;
 }
@@ -87,7 +88,7 @@ export function createPosterSource(options: PosterOptions = {}): FrameSource {
     ?? (binary.includes("/") ? join(dirname(binary), basename(binary).replace(/ffmpeg/, "ffprobe")) : "ffprobe");
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
-  const gate = createGate(options.maxConcurrency ?? Math.max(1, availableParallelism()));
+  const budget = options.budget ?? createCpuBudget({ slots: Math.max(1, availableParallelism()) });
   const tempDir = options.tempDir ?? tmpdir();
 
   async function run(tool: string, args: readonly string[], maxStdoutBytes: number, signal?: AbortSignal): Promise<ToolResult> {
@@ -162,14 +163,13 @@ export function createPosterSource(options: PosterOptions = {}): FrameSource {
   return {
     handles: (contentType) => mediaType(contentType).startsWith("video/"),
 
-    frame(source: ProbeSource, request: FrameRequest, signal?: AbortSignal) {
+    frame(source: ProbeSource, request: FrameRequest, signal?: AbortSignal, slot?: CpuSlot) {
       if (request.t !== undefined && !(Number.isFinite(request.t) && request.t >= 0)) {
         return Promise.reject(new InvalidParameterError("t", "t must be a number of seconds, 0 or more"));
       }
-      return gate.run(async () => {
-        signal?.throwIfAborted(); // it may have waited in the gate
-        return withLocalFile(source, tempDir, (path) => extract(path, request, signal));
-      });
+      // The budget checks the signal once the slot is ours: it may have waited.
+      return budget.run(() => withLocalFile(source, tempDir, (path) => extract(path, request, signal)),
+        { signal, within: slot, patient: true });
     },
   };
 }

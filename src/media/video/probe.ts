@@ -1,9 +1,10 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { AppError } from "../../domain/errors.js";
+import type { CpuBudget } from "../../ports/cpu-budget.js";
 import type { MediaProbe, ProbeSource } from "../../ports/media-probe.js";
 import type { AssetMeta } from "../../ports/repos.js";
 import { factsFromFfprobe } from "./ffprobe-facts.js";
-import { createGate } from "../gate.js";
+import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
 import { runTool, type ToolResult } from "./run-tool.js";
 
@@ -12,8 +13,8 @@ export interface FfprobeOptions {
   binary?: string;
   /** ffprobe is killed after this long. Default 30 s (a probe normally takes well under 0.1 s). */
   timeoutMs?: number;
-  /** ffprobe processes running at once; others wait. Default: the number of CPUs. */
-  maxConcurrency?: number;
+  /** Bounds ffprobe processes, with the process's other media work; default its own, one slot per CPU. */
+  budget?: CpuBudget;
   /** Where a source without a local path is copied for probing. Default: the OS temp dir. */
   tempDir?: string;
 }
@@ -52,7 +53,7 @@ export function createFfprobe(options: FfprobeOptions = {}): MediaProbe {
   const binary = options.binary ?? "ffprobe";
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
-  const gate = createGate(options.maxConcurrency ?? Math.max(1, availableParallelism()));
+  const budget = options.budget ?? createCpuBudget({ slots: Math.max(1, availableParallelism()) });
   const tempDir = options.tempDir ?? tmpdir();
 
   async function probe(path: string): Promise<AssetMeta> {
@@ -103,8 +104,9 @@ export function createFfprobe(options: FfprobeOptions = {}): MediaProbe {
     },
 
     describe(source) {
-      // The temporary copy is made inside the gate so a burst does not fill the disk either.
-      return gate.run(() => withLocalFile(source, tempDir, probe));
+      // The temporary copy is made inside the slot so a burst does not fill the disk either.
+      // Probes run in background jobs: they wait for a slot, never refused.
+      return budget.run(() => withLocalFile(source, tempDir, probe), { patient: true });
     },
 
     async status() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClamdAddressError, describeClamdAddress, parseClamdAddress } from "./address.js";
+import { ClamdAddressError, describeClamdAddress, parseClamdAddress } from "./clamd-address.js";
 
 describe("parseClamdAddress", () => {
   it.each([
