@@ -17,7 +17,7 @@ import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
-import { createPdfPageSource } from "./media/pdf/render.js";
+import { createPdfRenderPool } from "./media/pdf/render-pool.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
 import { createSniffer } from "./media/sniff.js";
 import { createHlsTranscoder } from "./media/video/hls.js";
@@ -102,7 +102,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu });
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
-  const frames = [createPosterSource({ budget: cpu }), createPdfPageSource({ budget: cpu })];
+  // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
+  const pdfPages = createPdfRenderPool({ threads: config.maxTransforms, budget: cpu, timeoutMs: config.renderTimeoutMs });
+  const frames = [createPosterSource({ budget: cpu }), pdfPages];
   const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels, budget: cpu }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
@@ -204,6 +206,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await queue.stop();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
+      await pdfPages.close();
       await storage.close();
       await database.close();
     },

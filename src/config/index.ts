@@ -48,6 +48,8 @@ export interface Config {
   maxPixels: number;
   maxOutputPixels: number;
   maxTransforms: number;
+  /** A render running synchronous code (a PDF page) is killed after this long: 422 render_timeout. */
+  renderTimeoutMs: number;
   transformQueue: number;
   variantMemoryBytes: number;
   avifEffort: number;
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // the cores busy across those hand-overs.
     maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores * 2, 1, 256),
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
+    renderTimeoutMs: integer(read, "ASSETD_RENDER_TIMEOUT_MS", 30_000, 100, 600_000),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
