@@ -27,7 +27,8 @@ export interface AssetUrls {
 export interface Manifest {
   id: string;
   status: AssetStatus;
-  owner: string;
+  /** Shown to the owner and admins only. */
+  owner?: string;
   filename: string;
   /** The sniffed type; null until the bytes have been checked. */
   contentType: string | null;

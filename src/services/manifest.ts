@@ -4,9 +4,10 @@ import type { AssetEvent, AssetMeta, AssetRow } from "../ports/repos.js";
 
 /**
  * The JSON shape of an asset (DESIGN §5). URLs are computed here from the id, never
- * stored. Owner-only facts (GPS coordinates) are removed for everyone else.
+ * stored. Owner-only facts (the owner's principal, GPS coordinates) are removed for everyone else.
  */
 export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, renderable: boolean) {
+  const ownerView = isOwnerView(caller, asset);
   const original = `${baseUrl}/a/${asset.id}`;
   const urls: Record<string, string> = { original };
   if (renderable) for (const preset of Object.keys(DEFAULT_PRESETS)) urls[preset] = `${original}?preset=${preset}`;
@@ -14,7 +15,8 @@ export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, ren
   return {
     id: asset.id,
     status: asset.status,
-    owner: asset.owner,
+    // Who owns an asset is the owner's business: strangers reading a public or shared asset do not learn it.
+    ...(ownerView ? { owner: asset.owner } : {}),
     filename: asset.filename,
     contentType: asset.contentType,
     declaredType: asset.declaredType,
@@ -23,7 +25,7 @@ export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, ren
     sha256: asset.blobSha256,
     public: asset.public,
     tags: asset.tags,
-    meta: publicMeta(asset.meta, isOwnerView(caller, asset)),
+    meta: publicMeta(asset.meta, ownerView),
     createdAt: new Date(asset.createdAt).toISOString(),
     updatedAt: new Date(asset.updatedAt).toISOString(),
     ...(asset.deletedAt !== null ? { deletedAt: new Date(asset.deletedAt).toISOString() } : {}),

@@ -62,6 +62,10 @@ describe("ACL grants", () => {
     expect(await statuses(id, tokens.dave)).toEqual({ manifest: 200, original: 200, variant: 200, listed: true, patch: 403 });
     expect(await statuses(id, undefined)).toEqual({ manifest: 200, original: 200, variant: 200, listed: null, patch: 401 });
     expect((await json(await fetch(`${app.url}/v1/assets/${id}`))).public).toBe(true);
+    // Strangers do not learn who owns what they may read.
+    expect((await json(await fetch(`${app.url}/v1/assets/${id}`))).owner).toBeUndefined();
+    expect((await json(await fetch(`${app.url}/v1/assets/${id}`, { headers: bearer(tokens.bob) }))).owner).toBeUndefined();
+    expect((await json(await asAlice("GET", `/v1/assets/${id}`))).owner).toBe("alice");
   });
 
   it("needs a delete grant to delete; read alone is 403, nothing at all 404", async () => {
