@@ -57,7 +57,7 @@ export async function startAssetd(dataDir: string, options: { cpuProfileDir?: st
   await mkdir(dataDir, { recursive: true });
   const nodeArgs = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   if (options.cpuProfileDir) await mkdir(options.cpuProfileDir, { recursive: true });
-  const child = spawn(process.execPath, [...nodeArgs, BIN, "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, "serve", "--print-token"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -4,7 +4,8 @@ import { registerClientCommands } from "./client-commands.js";
 
 // The server's modules (database drivers, sharp, pdfjs, the AWS SDK) load only for the
 // commands that run a server, so client commands start fast.
-const serveCommand = async (roles: { api: boolean; worker: boolean }) => (await import("./serve.js")).serveCommand(roles);
+const serveCommand = async (roles: { api: boolean; worker: boolean }, options: { printToken?: boolean } = {}) =>
+  (await import("./serve.js")).serveCommand(roles, options);
 const migrateCommand = async () => (await import("./migrate.js")).migrateCommand();
 const tokenCommand = async (options: Parameters<typeof import("./token.js").tokenCommand>[0]) => (await import("./token.js")).tokenCommand(options);
 
@@ -15,7 +16,8 @@ const program = new Command("assetd")
 program.command("serve")
   .description("run the HTTP API and the background workers (the embedded default)")
   .option("--no-worker", "run the API only; jobs are left to `assetd worker` processes")
-  .action((options: { worker: boolean }) => serveCommand({ api: true, worker: options.worker }));
+  .option("--print-token", "print an admin token in the banner (it is printed by itself only on the first start)")
+  .action((options: { worker: boolean; printToken?: boolean }) => serveCommand({ api: true, worker: options.worker }, { printToken: options.printToken }));
 
 program.command("worker")
   .description("run background workers only")

@@ -1,9 +1,15 @@
+import { readSecret } from "../auth/secret.js";
 import { loadConfig } from "../config/index.js";
 import { createRuntime } from "../main.js";
 
-/** `assetd serve` and `assetd worker`: run until SIGINT/SIGTERM, then shut down gracefully. */
-export async function serveCommand(roles: { api: boolean; worker: boolean }): Promise<void> {
+/**
+ * `assetd serve` and `assetd worker`: run until SIGINT/SIGTERM, then shut down gracefully.
+ * The banner shows an admin token on the first start of a data directory (when the secret
+ * is created) or with `--print-token`, never on every start into the logs.
+ */
+export async function serveCommand(roles: { api: boolean; worker: boolean }, options: { printToken?: boolean } = {}): Promise<void> {
   const config = loadConfig();
+  const firstStart = config.jwtSecret === undefined && (await readSecret(config.dataDir)) === undefined;
   const runtime = await createRuntime(config, roles);
 
   let stopping = false;
@@ -25,13 +31,16 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }): Pr
   }
   const address = await runtime.listen();
   const shown = address.replace("127.0.0.1", "localhost").replace("[::1]", "localhost");
-  const adminToken = await runtime.tokens.sign({ sub: "admin", admin: true }, 30 * 24 * 3600);
-  process.stdout.write([
+  const lines = [
     "",
     `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
     `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
-    "admin token (valid 30 days; mint others with `assetd token --sub NAME`):",
-    `  export ASSETD_TOKEN=${adminToken}`,
-    "",
-  ].join("\n") + "\n");
+  ];
+  if (firstStart || options.printToken) {
+    const adminToken = await runtime.tokens.sign({ sub: "admin", admin: true }, 30 * 24 * 3600);
+    lines.push("admin token (valid 30 days; mint others with `assetd token --sub NAME`):", `  export ASSETD_TOKEN=${adminToken}`);
+  } else {
+    lines.push("mint tokens with `assetd token --sub NAME [--admin]` (or restart with --print-token)");
+  }
+  process.stdout.write([...lines, ""].join("\n") + "\n");
 }

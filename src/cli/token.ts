@@ -1,4 +1,4 @@
-import { createTokens } from "../auth/jwt.js";
+import { createTokens, secretKeyId } from "../auth/jwt.js";
 import { readSecret, secretPath } from "../auth/secret.js";
 import { loadConfig, type Config } from "../config/index.js";
 import { migrate, openDatabase } from "../db/connect.js";
@@ -33,6 +33,9 @@ export async function tokenCommand(options: TokenOptions): Promise<void> {
       "Run this with the server's ASSETD_DATA_DIR (or its ASSETD_JWT_SECRET), or start the server once to create it.",
     );
   }
+  // Which secret signs matters when a token is refused later: say where it came from.
+  const source = config.jwtSecret ? "ASSETD_JWT_SECRET" : secretPath(config.dataDir);
+  process.stderr.write(`using the token secret from ${source} (key ${secretKeyId(secret)})\n`);
   if (options.revoke !== undefined) return revoke(config, secret, options.revoke);
   if (!options.sub) throw new Error("--sub <principal> is required to mint a token");
   const ttl = options.expiry ? (options.ttl ?? DEFAULT_TOKEN_TTL_SECONDS) : undefined;

@@ -43,7 +43,7 @@ describe("assetd token", () => {
   /** Mints with the server's data directory and database; returns the printed token. */
   const mint = async (args: string[]): Promise<string> => {
     const run = await assetd(["token", ...args], settings);
-    expect(run.stderr).toBe("");
+    expect(run.stderr).toMatch(/^using the token secret from \S+jwt-secret \(key [0-9a-f]{12}\)\n$/);
     expect(run.code).toBe(0);
     const token = run.stdout.trim();
     expect(token.split(".")).toHaveLength(3);
@@ -104,7 +104,7 @@ describe("assetd token", () => {
     expect((await list(token)).status).toBe(200);
 
     const run = await assetd(["token", "--revoke", token], settings);
-    expect(run.stderr).toBe("");
+    expect(run.stderr).toMatch(/^using the token secret from \S+jwt-secret \(key [0-9a-f]{12}\)\n$/);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(`revoked ${payloadOf(token).jti as string}`);
 

@@ -14,7 +14,9 @@ export interface ServerProcess {
 /** Runs the built CLI (`node bin/assetd.js ...`) as a real child process. */
 export async function spawnServer(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const workerOnly = args[0] === "worker";
-  const child = spawn(process.execPath, [BIN, ...args], {
+  // Servers restarted on the same data directory print their admin token only when asked.
+  const argv = args[0] === "serve" && !args.includes("--print-token") ? [...args, "--print-token"] : args;
+  const child = spawn(process.execPath, [BIN, ...argv], {
     env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
