@@ -12,6 +12,7 @@ import { urlSigningKeys } from "./domain/signed-url.js";
 import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
+import { createRedisBroadcast } from "./locks/redis-broadcast.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
@@ -44,7 +45,7 @@ import { createQuotaService } from "./services/quotas.js";
 import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
 import { createStatusService } from "./services/status.js";
-import { createTokenService } from "./services/tokens.js";
+import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createStorage } from "./storage/index.js";
 
@@ -86,10 +87,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   await migrate(database.db);
   const repos = createRepos(database.db, database.dialect, clock);
-  // Revocation is a primary-key lookup per request carrying a token with a jti, never
-  // cached: a revoked token is refused from then on by every process sharing the database.
-  const tokens = createTokens(secret, { isRevoked: (jti) => repos.tokens.isRevoked(jti) });
-  const tokenService = createTokenService({ repo: repos.tokens, identifier: tokens, clock });
+  // A revoked token is refused from then on by every process: announced over Redis at
+  // scale, read from the database on every request otherwise (services/tokens.ts).
+  const broadcast = config.redisUrl ? createRedisBroadcast(config.redisUrl, { prefix: config.redisPrefix, logger }) : undefined;
+  const revocations = createRevocationCheck(repos.tokens, clock, broadcast);
+  await broadcast?.subscribe(REVOCATION_TOPIC, revocations.announced, revocations.forgetAll);
+  const tokens = createTokens(secret, { isRevoked: revocations.isRevoked });
+  const tokenService = createTokenService({ repo: repos.tokens, identifier: tokens, clock, revocations });
   const storage = await createStorage(
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
@@ -207,6 +211,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await delivery.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();
+      await broadcast?.close();
       await storage.close();
       await database.close();
     },
@@ -288,6 +293,17 @@ function instrument(handlers: JobHandlers, metrics: Metrics): JobHandlers {
     };
   }
   return wrapped as unknown as JobHandlers;
+}
+
+/** Tells every running process of a deployment about a revocation made outside them (`assetd token --revoke`). */
+export async function announceRevocation(config: Config, jti: string): Promise<void> {
+  if (!config.redisUrl) return;
+  const broadcast = createRedisBroadcast(config.redisUrl, { prefix: config.redisPrefix });
+  try {
+    await broadcast.publish(REVOCATION_TOPIC, jti);
+  } finally {
+    await broadcast.close();
+  }
 }
 
 export { loadConfig, ConfigError } from "./config/index.js";

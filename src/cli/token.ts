@@ -4,6 +4,7 @@ import { loadConfig, type Config } from "../config/index.js";
 import { migrate, openDatabase } from "../db/connect.js";
 import { createRepos } from "../db/repos.js";
 import type { Scope } from "../domain/access.js";
+import { announceRevocation } from "../main.js";
 
 /** Thirty days: tokens expire unless asked not to. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
@@ -59,6 +60,7 @@ async function revoke(config: Config, secret: string, target: string): Promise<v
   try {
     await migrate(database.db);
     await createRepos(database.db, database.dialect).tokens.revoke(jti, expiresAt, Date.now());
+    await announceRevocation(config, jti);
     process.stdout.write(`revoked ${jti}\n`);
   } finally {
     await database.close();
