@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { pino, type Logger as PinoLogger } from "pino";
 import { createTokens, type Tokens } from "./auth/jwt.js";
 import { readOrCreateSecret } from "./auth/secret.js";
@@ -14,6 +15,7 @@ import { buildApp } from "./http/app.js";
 import { createMemoryLocks, createMemorySingleFlight } from "./locks/memory.js";
 import { createRedisBroadcast } from "./locks/redis-broadcast.js";
 import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
+import { createMemoryRenderBudget, createRedisRenderBudget } from "./locks/render-budget.js";
 import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
@@ -31,6 +33,7 @@ import { systemClock } from "./ports/clock.js";
 import type { JobContext, JobHandlers, JobName, JobQueue } from "./ports/job-queue.js";
 import type { Locks, SingleFlight } from "./ports/locks.js";
 import type { Metrics } from "./ports/metrics.js";
+import type { RenderBudget } from "./ports/render-budget.js";
 import type { Repos } from "./ports/repos.js";
 import { createBullQueue } from "./queue/bullmq.js";
 import { createEmbeddedQueue } from "./queue/embedded.js";
@@ -132,10 +135,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
   const acl = createAclService({ repos, assets, clock });
   const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock });
+  const clientLimits = createClientLimits(config, options.api);
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
+    renderBudget: clientLimits.renderBudget,
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
@@ -160,6 +165,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
       ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
+      rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
+      metricsToken: config.metricsToken,
     })
     : undefined;
 
@@ -208,6 +215,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         clearTimeout(force);
       }
       await queue.stop();
+      await clientLimits.close();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();
@@ -271,6 +279,33 @@ function createCoordination(config: Config, database: DatabaseHandle, logger: Pi
     queue, locks, singleFlight,
     async close() {
       await Promise.all([queue.close(), locks.close(), singleFlight.close()]);
+    },
+  };
+}
+
+interface ClientLimits {
+  /** Counts requests for the rate limiter when several processes share Redis. */
+  redis: Redis | undefined;
+  renderBudget: RenderBudget | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Per-client request limits and render budgets (API role only): in this process for the
+ * embedded default, in Redis when several processes must hold one limit together.
+ */
+function createClientLimits(config: Config, api: boolean): ClientLimits {
+  const wanted = api && (config.rateLimitPerMinute > 0 || config.renderBudgetSeconds > 0);
+  // Few retries: a limiter that cannot reach Redis lets requests through rather than stall them.
+  const redis = wanted && config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  const budget = { secondsPerMinute: config.renderBudgetSeconds, clock: systemClock };
+  const renderBudget = !api || config.renderBudgetSeconds <= 0
+    ? undefined
+    : redis ? createRedisRenderBudget(redis, { ...budget, prefix: `${config.redisPrefix}:` }) : createMemoryRenderBudget(budget);
+  return {
+    redis, renderBudget,
+    async close() {
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -4,6 +4,15 @@ import { formatProfile, summariseProfiles } from "./cpuprofile.js";
 import type { ScenarioContext, ScenarioResult } from "./types.js";
 
 /**
+ * For scenarios that measure throughput from one client: the per-client request limit and
+ * render budget (which the abuse scenario exercises) would otherwise be what is measured.
+ */
+export const UNLIMITED: Readonly<Record<string, string>> = { ASSETD_RATE_LIMIT: "0", ASSETD_RENDER_BUDGET: "0" };
+
+/** The admin token's header: only admins see X-Cache, which the delivery scenarios check. */
+export const adminOf = (server: AssetdServer): Record<string, string> => ({ authorization: `Bearer ${server.token}` });
+
+/**
  * Starts assetd for a scenario (its own data directory under the scenario's temp dir) and
  * registers its shutdown. With --profile it runs under `node --cpu-prof`, and once it has
  * exited the hottest functions are added to the result. A scenario that starts several

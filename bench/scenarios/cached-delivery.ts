@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import type { AssetdServer } from "../lib/assetd.js";
 import { largestPhoto } from "../lib/fixtures.js";
 import { httpRequest } from "../lib/http.js";
-import { launchAssetd } from "../lib/kit.js";
+import { adminOf, launchAssetd, UNLIMITED } from "../lib/kit.js";
 import { bodyAccumulationDisabled, describeLoad, runLoad, type LoadResult } from "../lib/load.js";
 import { findNginx, startNginx } from "../lib/nginx.js";
 import { SkipScenario, type Scenario } from "../lib/types.js";
@@ -27,14 +27,14 @@ export const cachedDelivery: Scenario = {
     const nginxBinary = findNginx(ctx.log);
     if (!nginxBinary) throw new SkipScenario("nginx not available");
 
-    const server = await launchAssetd(ctx, result);
+    const server = await launchAssetd(ctx, result, UNLIMITED);
     const photo = await largestPhoto();
     const asset = await server.upload(await readFile(photo.path), {
       contentType: "image/jpeg", filename: basename(photo.path), public: true, waitSeconds: 10,
     });
     const { width, bytes } = await pickWidth(server, asset.id, TARGET_BYTES);
     const path = `/a/${asset.id}?w=${width}&fmt=webp`;
-    const hit = await httpRequest(`${server.url}${path}`);
+    const hit = await httpRequest(`${server.url}${path}`, { headers: adminOf(server) });
     if (hit.status !== 200 || hit.headers["x-cache"] !== "HIT") {
       throw new Error(`the variant is not served from the cache: ${hit.status} X-Cache=${String(hit.headers["x-cache"])}`);
     }

@@ -7,7 +7,7 @@ import { bigJpeg, SOURCE_HEIGHT, SOURCE_WIDTH } from "../lib/fixtures.js";
 import { brief, closedLoop, httpRequest, mergeLoops, type LoopResult } from "../lib/http.js";
 import { startIpx } from "../lib/ipx.js";
 import type { AssetdServer } from "../lib/assetd.js";
-import { launchAssetd } from "../lib/kit.js";
+import { adminOf, launchAssetd, UNLIMITED } from "../lib/kit.js";
 import { cpuMeter } from "../lib/proc.js";
 import type { Scenario } from "../lib/types.js";
 
@@ -66,9 +66,9 @@ export function sharpOp(path: string, recipe: Recipe): (i: number) => Promise<vo
 }
 
 /** GET that must be 200 (and, for assetd, a cache miss). */
-export function httpOp(agent: Agent, url: (i: number) => string, expectMiss: boolean): (i: number) => Promise<void> {
+export function httpOp(agent: Agent, url: (i: number) => string, expectMiss: boolean, headers?: Record<string, string>): (i: number) => Promise<void> {
   return async (i) => {
-    const res = await httpRequest(url(i), { agent });
+    const res = await httpRequest(url(i), { agent, ...(headers ? { headers } : {}) });
     if (res.status !== 200) throw new Error(`${url(i)} -> ${res.status} ${res.body.toString().slice(0, 200)}`);
     if (expectMiss && res.headers["x-cache"] !== "MISS") throw new Error(`${url(i)} was not a miss (X-Cache ${String(res.headers["x-cache"])})`);
   };
@@ -89,7 +89,7 @@ export const coldTransforms: Scenario = {
     const source = await bigJpeg(ctx.outDir);
     ctx.log(`source ${basename(source.path)} (${(source.bytes / 1e6).toFixed(1)} MB, from ${basename(source.from)})`);
 
-    const server = await launchAssetd(ctx, result);
+    const server = await launchAssetd(ctx, result, UNLIMITED);
     const asset = await server.upload(await readFile(source.path), { contentType: "image/jpeg", filename: "source.jpg", public: true, waitSeconds: 30 });
     const ipxDir = join(ctx.tmpDir, "ipx");
     await mkdir(ipxDir, { recursive: true });
@@ -106,7 +106,7 @@ export const coldTransforms: Scenario = {
     for (const recipe of RECIPES) {
       // assetd's request counter runs across warm-up and every round: no recipe repeats.
       let sent = 0;
-      const assetdOp = httpOp(agent, () => `${server.url}/a/${asset.id}?${recipe.assetd(sent++)}`, true);
+      const assetdOp = httpOp(agent, () => `${server.url}/a/${asset.id}?${recipe.assetd(sent++)}`, true, adminOf(server));
       const sides: Array<{ name: string; op: (i: number) => Promise<void>; pids: () => number[]; runs: LoopResult[]; cpu: number[] }> = [
         { name: "sharp in-process", op: sharpOp(source.path, recipe), pids: () => [process.pid], runs: [], cpu: [] },
         { name: "assetd", op: assetdOp, pids: () => [server.pid], runs: [], cpu: [] },

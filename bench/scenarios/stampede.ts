@@ -2,7 +2,7 @@ import { Agent } from "node:http";
 import { readFile } from "node:fs/promises";
 import { bigJpeg } from "../lib/fixtures.js";
 import { httpRequest, percentile } from "../lib/http.js";
-import { launchAssetd } from "../lib/kit.js";
+import { adminOf, launchAssetd, UNLIMITED } from "../lib/kit.js";
 import type { Scenario } from "../lib/types.js";
 
 const CONCURRENT = 200;
@@ -14,7 +14,7 @@ export const stampede: Scenario = {
   async run(ctx, result) {
     const rounds = ctx.mode === "quick" ? 1 : 3;
     const source = await bigJpeg(ctx.outDir);
-    const server = await launchAssetd(ctx, result);
+    const server = await launchAssetd(ctx, result, UNLIMITED);
     const asset = await server.upload(await readFile(source.path), { contentType: "image/jpeg", filename: "source.jpg", public: true, waitSeconds: 30 });
 
     const perRound: unknown[] = [];
@@ -31,7 +31,7 @@ export const stampede: Scenario = {
       const outcomes = await Promise.all(Array.from({ length: CONCURRENT }, async () => {
         const t = performance.now();
         try {
-          const res = await httpRequest(url, { agent });
+          const res = await httpRequest(url, { agent, headers: adminOf(server) });
           return { status: res.status, cache: String(res.headers["x-cache"]), ms: performance.now() - t };
         } catch (error) {
           return { status: 0, cache: "", ms: performance.now() - t, error: (error as Error).message };

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { bigJpeg } from "../lib/fixtures.js";
 import { brief, closedLoop, httpRequest } from "../lib/http.js";
-import { launchAssetd } from "../lib/kit.js";
+import { adminOf, launchAssetd, UNLIMITED } from "../lib/kit.js";
 import type { Scenario } from "../lib/types.js";
 import { httpOp, RECIPES } from "./cold-transforms.js";
 
@@ -19,7 +19,7 @@ export const warmVsCold: Scenario = {
     const lanes = availableParallelism() * 2;
     const recipe = RECIPES[0]!;
     const source = await bigJpeg(ctx.outDir);
-    const server = await launchAssetd(ctx, result);
+    const server = await launchAssetd(ctx, result, UNLIMITED);
     const asset = await server.upload(await readFile(source.path), { contentType: "image/jpeg", filename: "source.jpg", public: true, waitSeconds: 30 });
     const agent = new Agent({ keepAlive: true, maxSockets: lanes });
     ctx.defer(() => agent.destroy());
@@ -27,8 +27,8 @@ export const warmVsCold: Scenario = {
     // Warm-up first (its recipes are then cached), the measured requests after them.
     let offset = 0;
     const coldUrl = (i: number) => `${server.url}/a/${asset.id}?${recipe.assetd(offset + i)}`;
-    offset += (await closedLoop(lanes, 0, httpOp(agent, coldUrl, true), lanes)).ops + lanes;
-    const cold = await closedLoop(lanes, seconds * 1000, httpOp(agent, coldUrl, true));
+    offset += (await closedLoop(lanes, 0, httpOp(agent, coldUrl, true, adminOf(server)), lanes)).ops + lanes;
+    const cold = await closedLoop(lanes, seconds * 1000, httpOp(agent, coldUrl, true, adminOf(server)));
     if (cold.errors) throw new Error(`cold requests failed: ${String(cold.firstError)}`);
 
     const warmPath = `${server.url}/a/${asset.id}?w=300&fmt=webp`;
@@ -36,7 +36,7 @@ export const warmVsCold: Scenario = {
     if (first.status !== 200) throw new Error(`${warmPath} -> ${first.status}`);
     let misses = 0;
     const warmOp = async () => {
-      const res = await httpRequest(warmPath, { agent });
+      const res = await httpRequest(warmPath, { agent, headers: adminOf(server) });
       if (res.status !== 200) throw new Error(`${warmPath} -> ${res.status}`);
       if (res.headers["x-cache"] !== "HIT") misses++;
     };

@@ -148,8 +148,10 @@ export interface Stats {
   logicalBytes: number;
   physicalBytes: number;
   dedupSavedBytes: number;
-  variants: { count: number; bytes: number };
-  cache: { hits: number; misses: number; hitRatio: number };
+  /** Admins only: variants are shared across owners of the same content. */
+  variants?: { count: number; bytes: number };
+  /** Admins only: lookups by every client since the process started. */
+  cache?: { hits: number; misses: number; hitRatio: number };
   queues: Record<string, QueueDepth>;
   quota?: Quota;
 }

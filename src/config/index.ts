@@ -51,6 +51,12 @@ export interface Config {
   /** A render running synchronous code (a PDF page) is killed after this long: 422 render_timeout. */
   renderTimeoutMs: number;
   transformQueue: number;
+  /** ASSETD_RATE_LIMIT: requests per minute per principal (per IP when anonymous); 0: off. */
+  rateLimitPerMinute: number;
+  /** ASSETD_RENDER_BUDGET: render CPU-seconds per minute per principal (per IP when anonymous); 0: off. */
+  renderBudgetSeconds: number;
+  /** ASSETD_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
   variantMemoryBytes: number;
   avifEffort: number;
   autoAvif: boolean;
@@ -113,6 +119,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxTransforms: integer(read, "ASSETD_MAX_TRANSFORMS", cores * 2, 1, 256),
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
     renderTimeoutMs: integer(read, "ASSETD_RENDER_TIMEOUT_MS", 30_000, 100, 600_000),
+    rateLimitPerMinute: integer(read, "ASSETD_RATE_LIMIT", 1200, 0, 10_000_000),
+    renderBudgetSeconds: decimal(read, "ASSETD_RENDER_BUDGET", 60, 0, 86_400),
+    metricsToken: read("ASSETD_METRICS_TOKEN"),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
@@ -129,6 +138,15 @@ function integer(read: Read, name: string, fallback: number, min: number, max: n
   const text = read(name);
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new ConfigError(name, `expected a whole number, got '${text}'`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function decimal(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const text = read(name);
+  if (text === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new ConfigError(name, `expected a number such as 60 or 0.5, got '${text}'`);
   const value = Number(text);
   if (value < min || value > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${value}`);
   return value;

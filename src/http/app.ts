@@ -20,6 +20,7 @@ import type { TokenService } from "../services/tokens.js";
 import type { UploadService } from "../services/uploads.js";
 import { authenticate, requireWriteScope } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
+import { registerRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { aclRoutes } from "./routes/acl.js";
 import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
@@ -54,6 +55,10 @@ export interface AppDeps {
   signedUrls: SignedUrlService;
   /** Token revocation (the admin endpoint). */
   tokenService: TokenService;
+  /** ASSETD_RATE_LIMIT, counted in Redis when one is given. */
+  rateLimit: RateLimitOptions;
+  /** ASSETD_METRICS_TOKEN: the bearer token /metrics needs; undefined: open. */
+  metricsToken: string | undefined;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
 }
@@ -80,13 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError("not_found", "no such route")));
 
   app.addHook("onRequest", async (request) => {
+    // /metrics answers its own token (ASSETD_METRICS_TOKEN), which is not a user's JWT.
+    if (request.routeOptions.url === "/metrics") return;
     await authenticate(request, deps.tokens);
     requireWriteScope(request);
   });
   app.addHook("onResponse", async (request, reply) => {
     deps.metrics.requestFinished(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
   });
-
+  await registerRateLimit(app, deps.rateLimit);
 
   await app.register(async (api) => {
     // Bearer tokens, not cookies: letting an origin call the API exposes nothing a token
@@ -99,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxAge: 600,
     });
     const { publicUrl, delivery } = deps;
-    await api.register(healthRoutes, { status: deps.status, metrics: deps.metrics });
+    await api.register(healthRoutes, { status: deps.status, metrics: deps.metrics, metricsToken: deps.metricsToken });
     await api.register(statsRoutes, { status: deps.status });
     await api.register(assetRoutes, {
       publicUrl, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,

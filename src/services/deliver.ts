@@ -14,6 +14,7 @@ import type { ImageEngine, RenderLimits } from "../ports/image-engine.js";
 import type { SingleFlight } from "../ports/locks.js";
 import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/metrics.js";
+import type { RenderBudget } from "../ports/render-budget.js";
 import type { AssetRow, Repos } from "../ports/repos.js";
 import type { AssetService } from "./assets.js";
 import { blobSource } from "./blob-source.js";
@@ -40,6 +41,8 @@ export interface DeliveryDeps {
   scanning: boolean;
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
   signedTransforms?: boolean;
+  /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
+  renderBudget?: RenderBudget;
 }
 
 export interface OriginalResult {
@@ -65,6 +68,8 @@ export interface VariantResult {
 /** How a delivery request was authorised beyond its caller: a valid signed URL for it. */
 export interface Access {
   signed?: boolean;
+  /** Who pays for renders (a principal, or an IP when anonymous); undefined: nobody, as for jobs. */
+  client?: string;
 }
 
 /**
@@ -169,11 +174,16 @@ export function createDeliveryService(deps: DeliveryDeps) {
 
     metrics.variantMiss();
     counters.misses++;
+    // Hits are free; a client whose renders used up this minute's budget waits for the next.
+    const wait = access.client !== undefined && deps.renderBudget ? await deps.renderBudget.retryAfter(access.client) : 0;
+    if (wait > 0) {
+      throw new AppError("rate_limited", "this client's render budget for the current minute is spent", { retryAfter: wait });
+    }
     const started = performance.now();
     const watched = watch(cacheKey, signal);
     let flight;
     try {
-      flight = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames, watched.signal));
+      flight = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames, watched.signal, access.client));
     } finally {
       watched.done();
     }
@@ -201,7 +211,9 @@ export function createDeliveryService(deps: DeliveryDeps) {
     }
   }
 
-  async function render(asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames?: FrameSource, signal?: AbortSignal) {
+  async function render(
+    asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames?: FrameSource, signal?: AbortSignal, client?: string,
+  ) {
     // Another process (or an earlier flight) may have finished it meanwhile.
     const cached = await readCached(cacheKey);
     if (cached) return cached;
@@ -225,7 +237,9 @@ export function createDeliveryService(deps: DeliveryDeps) {
       return engine.render({ read: async () => still, contentType: "image/png" },
         { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits, slot);
     }, frames ? { signal } : {});
-    metrics.variantRendered((performance.now() - started) / 1000, output.format);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.variantRendered(seconds, output.format);
+    if (client !== undefined) await deps.renderBudget?.charge(client, seconds);
     const key = variantKey(cacheKey);
     await store.put(key, output.data);
     const now = clock.now();

@@ -31,11 +31,13 @@ export function createStatusService(deps: StatusDeps) {
   // Installed tools do not change while the process runs: ask once.
   let tools: Promise<ToolStatus[]> | undefined;
 
-  /** An admin sees the whole service, a user their own assets (and their quota). */
+  /**
+   * An admin sees the whole service, a user their own assets (and their quota). Variants
+   * are shared by every owner of the same content and the cache counters by every client,
+   * so a user's figures would move with other tenants' requests: only admins get them.
+   */
   async function stats(caller: Principal) {
     const stats = await deps.repos.stats(caller.admin ? undefined : caller.sub);
-    const cache = deps.cacheCounters();
-    const lookups = cache.hits + cache.misses;
     const quota: QuotaView | undefined = caller.admin ? undefined : await deps.quotas.of(caller.sub);
     return {
       scope: caller.admin ? "service" : "owner",
@@ -43,11 +45,16 @@ export function createStatusService(deps: StatusDeps) {
       logicalBytes: stats.logicalBytes,
       physicalBytes: stats.physicalBytes,
       dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
-      variants: stats.variants,
-      cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 },
+      ...(caller.admin ? serviceWide(stats.variants) : {}),
       queues: await deps.queue.depth(),
       ...(quota ? { quota } : {}),
     };
+  }
+
+  function serviceWide(variants: { count: number; bytes: number }) {
+    const cache = deps.cacheCounters();
+    const lookups = cache.hits + cache.misses;
+    return { variants, cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 } };
   }
 
   /** The database, the store and the queue must answer; media tools are only reported. */

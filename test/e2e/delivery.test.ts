@@ -66,7 +66,8 @@ describe("delivery", () => {
   });
 
   it("renders w=300&fmt=webp: a 300-px-wide WebP, then serves it from cache", async () => {
-    const first = await fetch(`${app.url}/a/${photoId}?w=300&fmt=webp`, { headers: bearer(owner) });
+    // Cache detail (X-Cache, Server-Timing) is shown to admins only.
+    const first = await fetch(`${app.url}/a/${photoId}?w=300&fmt=webp`, { headers: bearer(app.admin) });
     expect(first.status).toBe(200);
     expect(first.headers.get("content-type")).toBe("image/webp");
     expect(first.headers.get("x-cache")).toBe("MISS");
@@ -76,7 +77,7 @@ describe("delivery", () => {
     expect(meta).toMatchObject({ format: "webp", width: 300, height: 188 });
     expect(meta.exif).toBeUndefined();
 
-    const second = await fetch(`${app.url}/a/${photoId}?fmt=webp&w=300`, { headers: bearer(owner) });
+    const second = await fetch(`${app.url}/a/${photoId}?fmt=webp&w=300`, { headers: bearer(app.admin) });
     expect(second.headers.get("x-cache")).toBe("HIT");
     expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
     expect(Buffer.from(await second.arrayBuffer())).toEqual(bytes);

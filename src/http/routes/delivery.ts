@@ -4,6 +4,7 @@ import { FORMAT_CONTENT_TYPE, isActiveContent, mustDownload } from "../../domain
 import { hasTransform, type Query } from "../../domain/recipe.js";
 import type { DeliveryService } from "../../services/deliver.js";
 import type { SignedPass, SignedUrlService } from "../../services/signed-urls.js";
+import { clientKey } from "../client-key.js";
 import { contentDisposition } from "../headers.js";
 import { header, idParam, signedParts } from "../params.js";
 import { sendRanged } from "../ranges.js";
@@ -61,11 +62,18 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
       if (!reply.raw.writableFinished) disconnected.abort();
     };
     reply.raw.once("close", onClose);
-    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal, { signed: pass !== undefined });
+    const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal, {
+      // Admins render unmetered (operators, prewarming); everyone else pays per client.
+      signed: pass !== undefined, client: request.caller?.admin ? undefined : clientKey(request),
+    });
     cacheHeaders(reply, variant.asset, pass);
     if (variant.negotiated) reply.header("Vary", "Accept");
-    reply.header("X-Cache", variant.cache);
-    reply.header("Server-Timing", variant.cache === "HIT" ? "cache;desc=hit" : `render;dur=${variant.renderMs.toFixed(1)}`);
+    // A hit on a first request tells that someone else already asked for the same content
+    // (dedup shares variants across owners): cache detail is for admins only.
+    if (request.caller?.admin) {
+      reply.header("X-Cache", variant.cache);
+      reply.header("Server-Timing", variant.cache === "HIT" ? "cache;desc=hit" : `render;dur=${variant.renderMs.toFixed(1)}`);
+    }
     if (download) {
       reply.header("Content-Disposition", contentDisposition("attachment", variantFilename(variant.asset.filename, variant.contentType)));
     }
