@@ -52,6 +52,10 @@ export interface Config {
   renderTimeoutMs: number;
   transformQueue: number;
   variantMemoryBytes: number;
+  /** Stored variants are kept under this many bytes, least recently used evicted first. */
+  variantCacheBytes: number;
+  /** Distinct recipes of one asset a non-owner may have rendered (presets and signed URLs exempt). */
+  maxRecipesPerAsset: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -114,6 +118,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
     renderTimeoutMs: integer(read, "ASSETD_RENDER_TIMEOUT_MS", 30_000, 100, 600_000),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
+    variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
+    maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
