@@ -39,6 +39,7 @@ export function createVariantCache(deps: VariantCacheDeps) {
   /** Stored bytes as of the last pass plus what this process stored since; unknown before the first pass. */
   let estimate: number | undefined;
   let background: Promise<unknown> | undefined;
+  let storedDuringPass = false;
   const listeners: Array<(cacheKeys: readonly string[]) => void> = [];
 
   /**
@@ -85,11 +86,20 @@ export function createVariantCache(deps: VariantCacheDeps) {
   /** Called after a variant was stored; starts a pass when the estimate says the budget is exceeded. */
   function stored(bytes: number): void {
     if (estimate !== undefined) estimate += bytes;
-    if (background || (estimate !== undefined && estimate <= budgetBytes)) return;
+    if (background) {
+      // The running pass summed the table before this variant: look again when it ends.
+      storedDuringPass = true;
+      return;
+    }
+    if (estimate !== undefined && estimate <= budgetBytes) return;
     background = evict()
       .catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"))
       .finally(() => {
         background = undefined;
+        if (storedDuringPass) {
+          storedDuringPass = false;
+          stored(0);
+        }
       });
   }
 
@@ -100,7 +110,7 @@ export function createVariantCache(deps: VariantCacheDeps) {
 
   /** Resolves when no pass started by `stored()` is running. */
   async function idle(): Promise<void> {
-    await background;
+    while (background) await background;
   }
 
   return { evict, stored, onEvicted, idle };
