@@ -1,3 +1,4 @@
+import { get as httpGet } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, json, metric, sha256, startApp, upload, type TestApp } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
@@ -123,5 +124,57 @@ describe("the variant cache budget", () => {
     expect(evicted.status).toBe(200);
     expect(evicted.headers.get("x-cache")).toBe("MISS");
     expect((await get(app, `/a/${id}?w=850&q=90`, bearer(owner))).headers.get("x-cache")).toBe("HIT");
+  });
+});
+
+describe("large cached variants", () => {
+  let app: TestApp;
+  let owner: string;
+  let id: string;
+  const query = "w=4096&enlarge=1&fmt=png";
+
+  beforeAll(async () => {
+    app = await startApp();
+    owner = await app.token("olga");
+    id = (await upload(app, owner, photo, { "content-type": "image/jpeg", prefer: "wait=10" }, "?public=true")).body.id;
+  });
+  afterAll(() => app.close());
+
+  it("stream from the store with Range, so 20 slow readers do not hold 20 copies in memory", async () => {
+    const full = await get(app, `/a/${id}?${query}`);
+    expect(full.status).toBe(200);
+    expect(full.body.length).toBeGreaterThan(8 * 1024 * 1024);
+    const size = full.body.length;
+
+    const partial = await get(app, `/a/${id}?${query}`, { range: "bytes=1000000-1999999" });
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get("x-cache")).toBe("HIT");
+    expect(partial.headers.get("content-range")).toBe(`bytes 1000000-1999999/${size}`);
+    expect(partial.body.equals(full.body.subarray(1_000_000, 2_000_000))).toBe(true);
+
+    // Readers that take the headers and then stop reading.
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const sockets: Array<import("node:http").ClientRequest> = [];
+    const url = new URL(`${app.url}/a/${id}?${query}`);
+    const heads = await Promise.all(Array.from({ length: 20 }, () => new Promise<number>((resolve, reject) => {
+      const request = httpGet(url, (res) => {
+        res.pause();
+        resolve(res.statusCode ?? 0);
+      });
+      request.on("error", reject);
+      sockets.push(request);
+    })));
+    await new Promise((r) => setTimeout(r, 1500));
+    clearInterval(sampler);
+    for (const request of sockets) request.destroy();
+    expect(heads.every((status) => status === 200)).toBe(true);
+    const growth = peak - before;
+    // Loading the variant per reader grows by 20 x size (over 200 MB here).
+    expect(growth).toBeLessThan(Math.min(150 * 1024 * 1024, 10 * size));
   });
 });
