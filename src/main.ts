@@ -50,6 +50,7 @@ import { createSimilarService } from "./services/similar.js";
 import { createStatusService } from "./services/status.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
+import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
 import { createStorage } from "./storage/index.js";
 
 /**
@@ -71,6 +72,7 @@ export interface Runtime {
   queue: JobQueue;
   metrics: MetricsRegistry;
   delivery: DeliveryService;
+  variantCache: VariantCache;
   logger: PinoLogger;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
@@ -136,11 +138,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const acl = createAclService({ repos, assets, clock });
   const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock });
   const clientLimits = createClientLimits(config, options.api);
+  const variantCache = createVariantCache({
+    repos, store, locks, metrics, logger, budgetBytes: config.variantCacheBytes, flushHits: () => delivery.flushHits(),
+  });
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
     renderBudget: clientLimits.renderBudget,
+    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
@@ -182,6 +188,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       sweepTimer = setInterval(() => {
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
+        variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
@@ -197,7 +204,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, logger, startWorker,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });
@@ -216,6 +223,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       }
       await queue.stop();
       await clientLimits.close();
+      await variantCache.idle();
       await delivery.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();

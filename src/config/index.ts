@@ -58,6 +58,10 @@ export interface Config {
   /** ASSETD_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
   variantMemoryBytes: number;
+  /** Stored variants are kept under this many bytes, least recently used evicted first. */
+  variantCacheBytes: number;
+  /** Distinct recipes of one asset a non-owner may have rendered (presets and signed URLs exempt). */
+  maxRecipesPerAsset: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -123,6 +127,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     renderBudgetSeconds: decimal(read, "ASSETD_RENDER_BUDGET", 60, 0, 86_400),
     metricsToken: read("ASSETD_METRICS_TOKEN"),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
+    variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
+    maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),

@@ -238,3 +238,20 @@ export function parseColour(text: string): string {
   if (/^[0-9a-f]{6}([0-9a-f]{2})?$/.test(hex)) return hex;
   throw new InvalidParameterError("bg", "bg must be a hex colour such as ffffff or ff000080");
 }
+
+/**
+ * Without `enlarge` the engine never scales up, so a side asked beyond the source's
+ * (EXIF-oriented) size gives exactly what asking for the source's size gives: with one
+ * side, `inside`, `outside` and `fill` the shrink factor is clamped to 1 either way, and
+ * `cover` crops to at most the scaled image. Clamping such sides makes equal outputs one
+ * recipe, hence one cache key (`w=5000` and `w=8000` on a 2560-wide photo are `w=2560`).
+ * `contain` pads out to the requested box, so its sides are kept as asked.
+ */
+export function clampToSource(recipe: Recipe, source: { width: number; height: number }): Recipe {
+  if (recipe.enlarge) return recipe;
+  if (recipe.w !== undefined && recipe.h !== undefined && recipe.fit === "contain") return recipe;
+  const w = recipe.w !== undefined && recipe.w > source.width ? source.width : recipe.w;
+  const h = recipe.h !== undefined && recipe.h > source.height ? source.height : recipe.h;
+  if (w === recipe.w && h === recipe.h) return recipe;
+  return { ...recipe, ...(w !== undefined ? { w } : {}), ...(h !== undefined ? { h } : {}) };
+}

@@ -40,6 +40,14 @@ export function createMetricsRegistry(): MetricsRegistry {
     name: "assetd_variant_collapsed_total", help: "Misses that waited for an identical in-flight render",
     registers: [registry],
   });
+  const evictions = new Counter({
+    name: "assetd_variant_evictions_total", help: "Variants evicted to keep the variant cache under its byte budget",
+    registers: [registry],
+  });
+  const evictedBytes = new Counter({
+    name: "assetd_variant_evicted_bytes_total", help: "Bytes of variants evicted by the variant cache budget",
+    registers: [registry],
+  });
   const rejected = new Counter({
     name: "assetd_transform_rejected_total", help: "Transforms turned away", labelNames: ["reason"] as const,
     registers: [registry],
@@ -77,6 +85,10 @@ export function createMetricsRegistry(): MetricsRegistry {
       renderSeconds.observe(seconds);
     },
     variantCollapsed: () => collapsed.inc(),
+    variantsEvicted: (count, bytes) => {
+      evictions.inc(count);
+      evictedBytes.inc(bytes);
+    },
     transformRejected: (reason) => rejected.inc({ reason }),
     ingested: (bytes, deduplicated) => {
       ingestedBytes.inc(bytes);

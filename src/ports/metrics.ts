@@ -4,13 +4,15 @@ export interface Metrics {
   variantMiss(): void;
   variantRendered(seconds: number, format: string): void;
   variantCollapsed(): void;
+  /** Variants removed by the cache budget's eviction pass, and their bytes. */
+  variantsEvicted(count: number, bytes: number): void;
   transformRejected(reason: "overloaded"): void;
   ingested(bytes: number, deduplicated: boolean): void;
   jobFinished(name: string, outcome: "done" | "failed", seconds: number): void;
 }
 
 export const noopMetrics: Metrics = {
-  variantHit() {}, variantMiss() {}, variantRendered() {}, variantCollapsed() {}, transformRejected() {},
+  variantHit() {}, variantMiss() {}, variantRendered() {}, variantCollapsed() {}, variantsEvicted() {}, transformRejected() {},
   ingested() {}, jobFinished() {},
 };
 

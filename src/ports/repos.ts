@@ -184,6 +184,17 @@ export interface VariantRepo {
   recordHits(hits: ReadonlyMap<string, { count: number; at: number }>): Promise<void>;
   listByBlob(blobSha256: string): Promise<VariantRow[]>;
   delete(cacheKeys: readonly string[]): Promise<void>;
+  /** How many variants (distinct recipes) of this content are stored. */
+  countByBlob(blobSha256: string): Promise<number>;
+  /** The sum of every stored variant's size. */
+  totalSize(): Promise<number>;
+  /** The `limit` least recently used variants: oldest `lastAccessAt` first, then fewest hits. */
+  leastRecentlyUsed(limit: number): Promise<VariantRow[]>;
+  /**
+   * Deletes the row unless it was rewritten (rendered again) since `createdAt`; true when
+   * this call removed it, so concurrent eviction passes never both count one variant.
+   */
+  evict(cacheKey: string, createdAt: number): Promise<boolean>;
 }
 
 export interface UploadRepo {

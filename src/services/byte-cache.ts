@@ -35,6 +35,13 @@ export class ByteCache<V extends { data: Buffer }> {
     }
   }
 
+  delete(key: string): void {
+    const existing = this.entries.get(key);
+    if (!existing) return;
+    this.entries.delete(key);
+    this.bytes -= existing.data.length;
+  }
+
   get size(): number {
     return this.bytes;
   }

@@ -19,6 +19,11 @@ import type { AssetRow, Repos } from "../ports/repos.js";
 import type { AssetService } from "./assets.js";
 import { blobSource } from "./blob-source.js";
 import { ByteCache } from "./byte-cache.js";
+import type { VariantCache } from "./variant-cache.js";
+import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
+
+/** Cached variants above this size are streamed from the store on a hit, never held in memory. */
+export const STREAM_VARIANTS_ABOVE = 1024 * 1024;
 
 export interface DeliveryDeps {
   assets: AssetService;
@@ -43,6 +48,10 @@ export interface DeliveryDeps {
   signedTransforms?: boolean;
   /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
   renderBudget?: RenderBudget;
+  /** The stored-variant budget: told of each variant stored; drops evicted ones from memory. */
+  variantCache: Pick<VariantCache, "stored" | "onEvicted">;
+  /** ASSETD_MAX_RECIPES_PER_ASSET. */
+  maxRecipesPerAsset: number;
 }
 
 export interface OriginalResult {
@@ -57,7 +66,9 @@ export interface VariantResult {
   asset: AssetRow;
   cacheKey: string;
   contentType: string;
-  data: Buffer;
+  size: number;
+  /** The bytes, or a range of them: from memory for small variants, streamed from the store for large ones. */
+  open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
   /** The output format depended on the Accept header. */
   negotiated: boolean;
   cache: "HIT" | "MISS";
@@ -82,6 +93,9 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
+  deps.variantCache.onEvicted((cacheKeys) => {
+    for (const key of cacheKeys) memory.delete(key);
+  });
 
   async function servable(caller: Caller, id: string, what: Delivery, access: Access): Promise<AssetRow & { blobSha256: string }> {
     const asset = await assets.find(caller, id, { tags: false, signed: access.signed === true });
@@ -146,7 +160,8 @@ export function createDeliveryService(deps: DeliveryDeps) {
   async function variant(
     caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal, access: Access = {},
   ): Promise<VariantResult> {
-    const { recipe, negotiated } = plan(query, accept);
+    const planned = plan(query, accept);
+    const { negotiated } = planned;
     const asset = await servable(caller, id, "variant", access);
     if (deps.signedTransforms && !access.signed && !isOwnerView(caller, asset) && hasCustomTransform(query)) {
       throw new AppError("signature_required", "transforms other than presets need a signed URL for this asset");
@@ -156,21 +171,23 @@ export function createDeliveryService(deps: DeliveryDeps) {
     if (!engine.canRender(contentType) && !frames) {
       throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
     }
-    if (recipe.t !== undefined && !contentType.startsWith("video/")) {
+    if (planned.recipe.t !== undefined && !contentType.startsWith("video/")) {
       throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
     }
-    if (recipe.page !== undefined && contentType.startsWith("video/")) {
+    if (planned.recipe.page !== undefined && contentType.startsWith("video/")) {
       throw new AppError("invalid_parameter", "page applies to documents and multi-page images", { parameter: "page" });
     }
 
+    const recipe = normaliseRecipe(planned.recipe, asset, frames === undefined);
     const cacheKey = variantCacheKey(asset.blobSha256, recipe, engine.processorVersion);
     const hit = await readCached(cacheKey);
     if (hit) {
       metrics.variantHit();
       counters.hits++;
       countHit(cacheKey);
-      return { asset, cacheKey, contentType: hit.contentType, data: hit.data, negotiated, cache: "HIT", renderMs: 0 };
+      return { asset, cacheKey, ...hit, negotiated, cache: "HIT", renderMs: 0 };
     }
+    await assertRecipeAllowed(repos, deps.maxRecipesPerAsset, caller, asset, query, access.signed === true);
 
     metrics.variantMiss();
     counters.misses++;
@@ -190,20 +207,33 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const { value, collapsed } = flight;
     if (collapsed) metrics.variantCollapsed();
     return {
-      asset, cacheKey, contentType: value.contentType, data: value.data, negotiated, cache: "MISS",
+      asset, cacheKey, ...value, negotiated, cache: "MISS",
       renderMs: performance.now() - started,
     };
   }
 
-  async function readCached(cacheKey: string): Promise<{ contentType: string; data: Buffer } | undefined> {
+  type Cached = { contentType: string; size: number; open(range?: ByteRange): Promise<Readable | Buffer> | Buffer };
+
+  function inMemory(found: { contentType: string; data: Buffer }): Cached {
+    const { data } = found;
+    return { contentType: found.contentType, size: data.length, open: (range) => (range ? data.subarray(range.start, range.end + 1) : data) };
+  }
+
+  async function readCached(cacheKey: string): Promise<Cached | undefined> {
     const remembered = memory.get(cacheKey);
-    if (remembered) return remembered;
+    if (remembered) return inMemory(remembered);
     const row = await repos.variants.get(cacheKey);
     if (!row) return undefined;
     try {
+      // A large variant is streamed (with ranges) like an original: N slow readers of a
+      // 30 MB variant must not hold N copies of it in memory.
+      if (row.size > STREAM_VARIANTS_ABOVE) {
+        if (!(await store.head(row.storageKey))) return undefined;
+        return { contentType: row.contentType, size: row.size, open: (range) => store.get(row.storageKey, range) };
+      }
       const found = { contentType: row.contentType, data: await store.read(row.storageKey) };
       memory.set(cacheKey, found);
-      return found;
+      return inMemory(found);
     } catch (error) {
       // Evicted or lost bytes: the row is stale, so render again.
       if (error instanceof BlobNotFoundError) return undefined;
@@ -247,10 +277,11 @@ export function createDeliveryService(deps: DeliveryDeps) {
       cacheKey, blobSha256: blob.sha256, recipe: canonicalRecipe(recipe), storageKey: key,
       contentType: output.contentType, size: output.data.length, createdAt: now, lastAccessAt: now, hits: 0,
     });
+    deps.variantCache.stored(output.data.length);
     logger.debug({ cacheKey, recipe: canonicalRecipe(recipe), ms: Math.round(performance.now() - started) }, "variant rendered");
     const rendered = { data: output.data, contentType: output.contentType };
     memory.set(cacheKey, rendered);
-    return rendered;
+    return inMemory(rendered);
   }
 
   /** Access statistics are batched: a hit must not cost a database write. */

@@ -339,6 +339,29 @@ for (const target of await dialectTargets("repos")) {
       });
     });
 
+    describe("variant eviction", () => {
+      it("counts per blob, sums sizes, lists least recently used first and evicts only unchanged rows", async () => {
+        const blob = sha("evicted source");
+        const [a, b, c] = [1, 2, 3].map((n) => variant(blob, n, n * 10));
+        await repos.variants.put({ ...a!, lastAccessAt: 3000 });
+        await repos.variants.put({ ...b!, lastAccessAt: 2000, hits: 5 });
+        await repos.variants.put({ ...c!, lastAccessAt: 2000, hits: 1 });
+        expect(await repos.variants.countByBlob(blob)).toBe(3);
+        expect(await repos.variants.countByBlob(sha("nothing"))).toBe(0);
+        const total = await repos.variants.totalSize();
+        expect(total).toBeGreaterThanOrEqual(60);
+        const order = (await repos.variants.leastRecentlyUsed(1000)).filter((v) => v.blobSha256 === blob).map((v) => v.recipe);
+        expect(order).toEqual(["w=3", "w=2", "w=1"]);
+        // Rendered again since it was read: not evicted.
+        await repos.variants.put({ ...c!, createdAt: 9000, lastAccessAt: 9000 });
+        expect(await repos.variants.evict(c!.cacheKey, c!.createdAt)).toBe(false);
+        expect(await repos.variants.evict(b!.cacheKey, b!.createdAt)).toBe(true);
+        expect(await repos.variants.evict(b!.cacheKey, b!.createdAt)).toBe(false);
+        expect(await repos.variants.countByBlob(blob)).toBe(2);
+        expect(await repos.variants.totalSize()).toBe(total - 20);
+      });
+    });
+
     describe("stats", () => {
       it("counts live assets by status and kind, logical vs physical bytes and variants, per owner or overall", async () => {
         const shared = sha("shared for stats");

@@ -55,5 +55,28 @@ export function createVariantRepo(db: Kysely<Database>): VariantRepo {
       if (cacheKeys.length === 0) return;
       await db.deleteFrom("variant").where("cache_key", "in", [...cacheKeys]).execute();
     },
+
+    async countByBlob(blobSha256) {
+      const row = await db.selectFrom("variant").select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where("blob_sha256", "=", blobSha256).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async totalSize() {
+      const row = await db.selectFrom("variant").select((eb) => eb.fn.sum<string | number | null>("size").as("bytes")).executeTakeFirstOrThrow();
+      return Number(row.bytes ?? 0);
+    },
+
+    async leastRecentlyUsed(limit) {
+      const rows = await db.selectFrom("variant").selectAll()
+        .orderBy("last_access_at", "asc").orderBy("hits", "asc").orderBy("cache_key").limit(limit).execute();
+      return rows.map(toVariantRow);
+    },
+
+    async evict(cacheKey, createdAt) {
+      const result = await db.deleteFrom("variant").where("cache_key", "=", cacheKey).where("created_at", "=", createdAt)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
   };
 }

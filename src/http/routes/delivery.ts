@@ -77,10 +77,9 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     if (download) {
       reply.header("Content-Disposition", contentDisposition("attachment", variantFilename(variant.asset.filename, variant.contentType)));
     }
-    const data = variant.data;
     return sendRanged(request, reply, {
-      etag: `"${variant.cacheKey}"`, size: data.length, contentType: variant.contentType,
-      open: (range) => (range ? data.subarray(range.start, range.end + 1) : data),
+      etag: `"${variant.cacheKey}"`, size: variant.size, contentType: variant.contentType,
+      open: (range) => variant.open(range),
     });
   }
 }
