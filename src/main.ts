@@ -16,6 +16,7 @@ import { createRedisLocks, createRedisSingleFlight } from "./locks/redis.js";
 import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
+import { createLocationScrubber } from "./media/image/location-scrubber.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
 import { createPdfRenderPool } from "./media/pdf/render-pool.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
@@ -38,6 +39,7 @@ import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
 import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
+import { createLocationPrivateOriginals } from "./services/location-private.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
@@ -132,6 +134,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
+    locationPrivate: createLocationPrivateOriginals({ store, scrubber: createLocationScrubber(), cacheBytes: config.locationCacheBytes }),
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });

@@ -52,6 +52,8 @@ export interface Config {
   renderTimeoutMs: number;
   transformQueue: number;
   variantMemoryBytes: number;
+  /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
+  locationCacheBytes: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     transformQueue: integer(read, "ASSETD_TRANSFORM_QUEUE", 256, 0, 100_000),
     renderTimeoutMs: integer(read, "ASSETD_RENDER_TIMEOUT_MS", 30_000, 100, 600_000),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
+    locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),

@@ -18,6 +18,7 @@ import type { AssetRow, Repos } from "../ports/repos.js";
 import type { AssetService } from "./assets.js";
 import { blobSource } from "./blob-source.js";
 import { ByteCache } from "./byte-cache.js";
+import type { LocationPrivateOriginals } from "./location-private.js";
 
 export interface DeliveryDeps {
   assets: AssetService;
@@ -38,16 +39,19 @@ export interface DeliveryDeps {
   memoryCacheBytes: number;
   /** With a virus scanner configured only scanned content (ready, or failed after the scan) is served. */
   scanning: boolean;
+  /** Originals without location, for everyone but the owner and admins. */
+  locationPrivate: LocationPrivateOriginals;
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
   signedTransforms?: boolean;
 }
 
 export interface OriginalResult {
   asset: AssetRow;
-  sha256: string;
+  /** Unquoted: the blob's sha256 for the owner and admins; another tag when location was removed. */
+  etag: string;
   size: number;
   contentType: string;
-  open(range?: ByteRange): Promise<Readable>;
+  open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
 }
 
 export interface VariantResult {
@@ -89,10 +93,12 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const asset = await servable(caller, id, "original", access);
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
-    return {
-      asset, sha256: blob.sha256, size: blob.size, contentType: asset.contentType ?? blob.sniffedType,
-      open: (range) => store.get(blob.storageKey, range),
-    };
+    const contentType = asset.contentType ?? blob.sniffedType;
+    // A signed URL is anyone's: only the owner's and admins' own requests see location.
+    if (isOwnerView(caller, asset) && !access.signed) {
+      return { asset, etag: blob.sha256, size: blob.size, contentType, open: (range) => store.get(blob.storageKey, range) };
+    }
+    return { asset, contentType, ...(await deps.locationPrivate.serve(blob, contentType)) };
   }
 
   /** Validates the query and fixes the recipe before touching any data (400s come first). */
