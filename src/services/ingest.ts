@@ -1,3 +1,4 @@
+import { checkTags } from "../domain/tags.js";
 import type { Readable } from "node:stream";
 import { rawKey } from "../domain/content-address.js";
 import { arrivalEvents } from "../domain/arrival.js";
@@ -127,6 +128,7 @@ export function createIngestService(deps: IngestDeps) {
   }
 
   async function ingest(input: IngestInput): Promise<AssetRow> {
+    checkTags(input.tags);
     const startedAt = clock.now();
     const reserved = input.declaredSize ?? 0;
     if (reserved > 0 && !(await repos.quotas.reserve(input.owner, reserved, deps.quotaDefaultBytes))) {
