@@ -118,13 +118,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ingest = createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
+    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
   });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
     multipartThreshold: config.multipartThreshold, partSize: config.partSize,
     urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    headBytes: sniffer.headBytes,
+    headBytes: sniffer.headBytes, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
     resumable: tus.staging,
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
@@ -159,6 +160,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
       ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
+      timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
     })
     : undefined;
 
