@@ -15,6 +15,7 @@ import { createRedisBroadcast } from "./locks/redis-broadcast.js";
 import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
+import { createLocationScrubber } from "./media/image/location-scrubber.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
 import { createPdfRenderPool } from "./media/pdf/render-pool.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
@@ -33,6 +34,7 @@ import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
 import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
+import { createLocationPrivateOriginals } from "./services/location-private.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
@@ -117,13 +119,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ingest = createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
+    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
   });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
     multipartThreshold: config.multipartThreshold, partSize: config.partSize,
     urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    headBytes: sniffer.headBytes,
+    headBytes: sniffer.headBytes, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
     resumable: tus.staging,
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
@@ -139,6 +142,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
+    locationPrivate: createLocationPrivateOriginals({ store, scrubber: createLocationScrubber(), cacheBytes: config.locationCacheBytes }),
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
@@ -165,6 +169,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
+      timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
     })
     : undefined;
 

@@ -62,6 +62,16 @@ export interface Config {
   variantCacheBytes: number;
   /** Distinct recipes of one asset a non-owner may have rendered (presets and signed URLs exempt). */
   maxRecipesPerAsset: number;
+  /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
+  locationCacheBytes: number;
+  /** Node's headers timeout: a client that has not sent its headers by then gets 408. */
+  headersTimeoutMs: number;
+  /** A connection with no bytes either way for this long is closed (covers every request body). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** An upload body that sends nothing for this long is dropped, staged bytes discarded. */
+  uploadIdleTimeoutMs: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -129,6 +139,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
+    locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
+    headersTimeoutMs: integer(read, "ASSETD_HEADERS_TIMEOUT_MS", 30_000, 100, 600_000),
+    requestTimeoutMs: integer(read, "ASSETD_REQUEST_TIMEOUT_MS", 300_000, 0, 86_400_000),
+    keepAliveTimeoutMs: integer(read, "ASSETD_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+    uploadIdleTimeoutMs: integer(read, "ASSETD_UPLOAD_IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   token_revoked: 401,
   forbidden: 403,
   quota_exceeded: 403,
+  request_timeout: 408,
   not_found: 404,
   state_conflict: 409,
   illegal_transition: 409,

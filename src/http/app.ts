@@ -61,6 +61,8 @@ export interface AppDeps {
   metricsToken: string | undefined;
   /** The tus datastore; undefined: no resumable uploads. */
   tus: { datastore: DataStore } | undefined;
+  /** Slow clients: headers deadline, connection idle limit (0: none) and keep-alive. */
+  timeouts?: { headersMs: number; idleMs: number; keepAliveMs: number };
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -78,7 +80,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Slow-loris clients (DESIGN §10): a connection silent both ways for `idleMs` is closed,
+    // whatever it was doing. Not a total request deadline: a multi-GB upload legitimately
+    // takes longer than any such deadline; upload bodies also have their own idle limit.
+    ...(deps.timeouts ? { connectionTimeout: deps.timeouts.idleMs, keepAliveTimeout: deps.timeouts.keepAliveMs } : {}),
   });
+  // Headers trickled a byte at a time: Node answers 408 and closes after this.
+  if (deps.timeouts) app.server.headersTimeout = deps.timeouts.headersMs;
 
   app.decorateRequest("caller", null);
   app.setErrorHandler(errorHandler);

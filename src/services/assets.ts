@@ -1,3 +1,4 @@
+import { applyTagPatch } from "../domain/tags.js";
 import { visibilityOf, type Caller } from "../domain/access.js";
 import { permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
@@ -79,6 +80,8 @@ export function createAssetService(deps: AssetServiceDeps) {
     if (change.public !== undefined && change.public !== asset.public && !(caller?.admin || caller?.sub === asset.owner)) {
       throw new AppError("forbidden", "only the owner or an admin may change who can read this asset");
     }
+    // Checked against the current set: adding the 65th tag fails, replacing one on a full asset works.
+    if (change.tags) applyTagPatch(asset.tags, change.tags);
     const updated = await repos.assets.patch(id, { ...change, at: clock.now() });
     if (!updated) throw new NotFoundError();
     return updated;

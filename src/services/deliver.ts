@@ -24,6 +24,7 @@ import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
 
 /** Cached variants above this size are streamed from the store on a hit, never held in memory. */
 export const STREAM_VARIANTS_ABOVE = 1024 * 1024;
+import type { LocationPrivateOriginals } from "./location-private.js";
 
 export interface DeliveryDeps {
   assets: AssetService;
@@ -44,6 +45,8 @@ export interface DeliveryDeps {
   memoryCacheBytes: number;
   /** With a virus scanner configured only scanned content (ready, or failed after the scan) is served. */
   scanning: boolean;
+  /** Originals without location, for everyone but the owner and admins. */
+  locationPrivate: LocationPrivateOriginals;
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
   signedTransforms?: boolean;
   /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
@@ -56,10 +59,11 @@ export interface DeliveryDeps {
 
 export interface OriginalResult {
   asset: AssetRow;
-  sha256: string;
+  /** Unquoted: the blob's sha256 for the owner and admins; another tag when location was removed. */
+  etag: string;
   size: number;
   contentType: string;
-  open(range?: ByteRange): Promise<Readable>;
+  open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
 }
 
 export interface VariantResult {
@@ -108,10 +112,12 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const asset = await servable(caller, id, "original", access);
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
-    return {
-      asset, sha256: blob.sha256, size: blob.size, contentType: asset.contentType ?? blob.sniffedType,
-      open: (range) => store.get(blob.storageKey, range),
-    };
+    const contentType = asset.contentType ?? blob.sniffedType;
+    // A signed URL is anyone's: only the owner's and admins' own requests see location.
+    if (isOwnerView(caller, asset) && !access.signed) {
+      return { asset, etag: blob.sha256, size: blob.size, contentType, open: (range) => store.get(blob.storageKey, range) };
+    }
+    return { asset, contentType, ...(await deps.locationPrivate.serve(blob, contentType)) };
   }
 
   /** Validates the query and fixes the recipe before touching any data (400s come first). */

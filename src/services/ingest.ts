@@ -1,10 +1,11 @@
+import { checkTags } from "../domain/tags.js";
 import type { Readable } from "node:stream";
 import { rawKey } from "../domain/content-address.js";
 import { arrivalEvents } from "../domain/arrival.js";
 import { AppError } from "../domain/errors.js";
 import { newAssetId } from "../domain/ids.js";
 import { checkDeclaredType, kindOf, type TypePolicy } from "../domain/media-types.js";
-import { quotaExceeded } from "../domain/quota.js";
+import { quotaExceeded, quotaView } from "../domain/quota.js";
 import type { BlobStore, StagedObject } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { JobQueue } from "../ports/job-queue.js";
@@ -13,7 +14,7 @@ import type { Logger } from "../ports/logger.js";
 import type { Metrics } from "../ports/metrics.js";
 import type { AssetRow, Repos } from "../ports/repos.js";
 import type { Sniffer } from "../ports/sniffer.js";
-import { stageMeasured, type MeasuringStream } from "./measure.js";
+import { stageMeasured, type MeasuringStream, type StreamQuota } from "./measure.js";
 
 export interface IngestDeps {
   store: BlobStore;
@@ -30,6 +31,8 @@ export interface IngestDeps {
   quotaDefaultBytes: number | null;
   /** A virus scanner is configured: new content is scanned before anything else. */
   scanning: boolean;
+  /** An upload body that sends nothing for this long is dropped (408); 0 or absent: no limit. */
+  uploadIdleTimeoutMs?: number;
 }
 
 export interface IngestInput {
@@ -65,8 +68,18 @@ export interface ContentExpectations {
 export function createIngestService(deps: IngestDeps) {
   const { store, repos, locks, queue, sniffer, policy, clock, metrics, logger } = deps;
 
-  function stage(input: Pick<IngestInput, "body" | "signal">): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
-    return stageMeasured(store, input.body, { maxBytes: deps.maxUploadBytes, headBytes: sniffer.headBytes, signal: input.signal });
+  function stage(input: Pick<IngestInput, "body" | "signal">, quota?: StreamQuota): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
+    return stageMeasured(store, input.body, {
+      maxBytes: deps.maxUploadBytes, headBytes: sniffer.headBytes, signal: input.signal, quota, idleMs: deps.uploadIdleTimeoutMs,
+    });
+  }
+
+  /** Without a declared size nothing was reserved: the owner's remaining quota bounds the stream. */
+  async function streamQuota(owner: string): Promise<StreamQuota | undefined> {
+    const quota = await repos.quotas.get(owner);
+    const { availableBytes } = quotaView(quota, deps.quotaDefaultBytes);
+    if (availableBytes === null) return undefined;
+    return { availableBytes, exceeded: (bytes) => quotaExceeded(quota, deps.quotaDefaultBytes, bytes) };
   }
 
   /**
@@ -127,6 +140,7 @@ export function createIngestService(deps: IngestDeps) {
   }
 
   async function ingest(input: IngestInput): Promise<AssetRow> {
+    checkTags(input.tags);
     const startedAt = clock.now();
     const reserved = input.declaredSize ?? 0;
     if (reserved > 0 && !(await repos.quotas.reserve(input.owner, reserved, deps.quotaDefaultBytes))) {
@@ -135,7 +149,7 @@ export function createIngestService(deps: IngestDeps) {
     }
     let settled = false;
     try {
-      const { staged, measured } = await stage(input);
+      const { staged, measured } = await stage(input, reserved > 0 ? undefined : await streamQuota(input.owner));
       const receivedAt = clock.now();
       let contentType: string;
       try {

@@ -15,7 +15,7 @@ export class MeasuringStream extends Transform {
   private count = 0;
   private digest: string | undefined;
 
-  constructor(private readonly maxBytes: number, private readonly headBytes: number) {
+  constructor(private readonly maxBytes: number, private readonly headBytes: number, private readonly quota?: StreamQuota) {
     super();
   }
 
@@ -23,6 +23,12 @@ export class MeasuringStream extends Transform {
     this.count += chunk.length;
     if (this.count > this.maxBytes) {
       callback(new AppError("payload_too_large", `the body exceeds the upload limit of ${this.maxBytes} bytes`, { limit: this.maxBytes }));
+      return;
+    }
+    // A body without a declared size cannot be reserved up front: it stops at the owner's
+    // remaining quota instead of being written out first and refused afterwards.
+    if (this.quota && this.count > this.quota.availableBytes) {
+      callback(this.quota.exceeded(this.count));
       return;
     }
     if (this.headLength < this.headBytes) {
@@ -54,11 +60,20 @@ export class MeasuringStream extends Transform {
   }
 }
 
+/** The owner's remaining quota as a second limit on a stream, and the error past it. */
+export interface StreamQuota {
+  availableBytes: number;
+  exceeded(bytes: number): AppError;
+}
+
 export interface MeasureLimits {
   /** More bytes than this fail with payload_too_large. */
   maxBytes: number;
   /** Leading bytes kept for the sniffer (0: none). */
   headBytes: number;
+  quota?: StreamQuota | undefined;
+  /** A body that sends nothing for this long fails with request_timeout (0 or absent: no limit). */
+  idleMs?: number | undefined;
 }
 
 /**
@@ -70,7 +85,8 @@ export async function stageMeasured(
   body: Readable,
   limits: MeasureLimits & { signal?: AbortSignal | undefined },
 ): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
-  const measured = new MeasuringStream(limits.maxBytes, limits.headBytes);
+  const measured = new MeasuringStream(limits.maxBytes, limits.headBytes, limits.quota);
+  const idle = limits.idleMs ? watchIdle(body, measured, limits.idleMs) : undefined;
   // pipeline() destroys `measured` when the body fails or aborts, which makes stage() reject
   // and clean up its staging object.
   pipeline(body, measured).catch(() => {});
@@ -78,12 +94,36 @@ export async function stageMeasured(
     // A body over the limit fails `measured`, which also ends the request (and may abort
     // `signal`): the limit is the reason to report, not the abort that followed.
     throw isAppError(measured.errored) ? measured.errored : error;
-  });
+  }).finally(() => idle?.stop());
   if (staged.size !== measured.bytes) {
     await staged.discard();
     throw new AppError("internal", "staged size differs from the bytes received");
   }
   return { staged, measured };
+}
+
+/**
+ * Slow-loris uploads (a few bytes, then silence) would hold a connection and a staging
+ * object forever: a body that makes no progress for `idleMs` is failed, which destroys the
+ * request (its connection closes) and makes staging discard what it had.
+ */
+function watchIdle(body: Readable, measured: MeasuringStream, idleMs: number): { stop(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      measured.destroy(new AppError("request_timeout", `the upload sent nothing for ${idleMs} ms`, { idleMs }));
+    }, idleMs);
+    timer.unref();
+  };
+  body.on("data", arm);
+  arm();
+  return {
+    stop() {
+      clearTimeout(timer);
+      body.off("data", arm);
+    },
+  };
 }
 
 /** Measures bytes already staged (read back from the start); discards them when that fails. */

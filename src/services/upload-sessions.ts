@@ -1,3 +1,4 @@
+import { checkTags } from "../domain/tags.js";
 import { canWrite, requirePrincipalOf, type Caller } from "../domain/access.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { sanitiseFilename } from "../domain/filename.js";
@@ -93,6 +94,7 @@ export function createUploadSessions(deps: UploadSessionDeps) {
   const { store, transport, repos, locks, clock, logger, ingest } = deps;
 
   function validate(input: OpenInput): { filename: string; contentType: string; declared: string | undefined; sha256: string | undefined } {
+    if (input.tags) checkTags(input.tags);
     if (!Number.isSafeInteger(input.size) || input.size < 1) {
       throw new AppError("invalid_parameter", "size must be a whole number of bytes, at least 1", { parameter: "size" });
     }

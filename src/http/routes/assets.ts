@@ -7,6 +7,7 @@ import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import { sanitiseFilename } from "../../domain/filename.js";
 import { ASSET_KINDS, declaredType, type AssetKind } from "../../domain/media-types.js";
 import { isAssetStatus } from "../../domain/states.js";
+import { checkTagFilters } from "../../domain/tags.js";
 import type { AssetService } from "../../services/assets.js";
 import type { HlsService } from "../../services/hls.js";
 import type { IngestService } from "../../services/ingest.js";
@@ -207,6 +208,13 @@ function parseListQuery(query: QueryParams) {
       if (colon < 1) throw new InvalidParameterError("tag", "tag filters look like key:value");
       return [t.slice(0, colon), t.slice(colon + 1)] as const;
     });
+    try {
+      checkTagFilters(filter.tags);
+    } catch (error) {
+      // Named like the listing's other tag filter errors: the parameter is `tag`.
+      if (error instanceof InvalidParameterError) throw new InvalidParameterError("tag", error.message);
+      throw error;
+    }
   }
   const owner = single(query, "owner");
   if (owner !== undefined) filter.owner = owner;

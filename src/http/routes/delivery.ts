@@ -50,7 +50,7 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     if (isActiveContent(type)) reply.header("Content-Security-Policy", "sandbox");
     if (download || mustDownload(type)) reply.header("Content-Disposition", contentDisposition("attachment", original.asset.filename));
     return sendRanged(request, reply, {
-      etag: `"${original.sha256}"`, size: original.size, contentType: type,
+      etag: `"${original.etag}"`, size: original.size, contentType: type,
       open: (range) => original.open(range),
     });
   }

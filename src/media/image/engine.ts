@@ -21,7 +21,7 @@ export interface SharpEngineOptions {
  * sharp and libvips versions change it on every engine upgrade. Either way every variant
  * cache key changes, so no stale rendering is ever served.
  */
-export const PROCESSOR_VERSION = `p1-sharp${sharp.versions.sharp}-vips${sharp.versions.vips}`;
+export const PROCESSOR_VERSION = `p2-sharp${sharp.versions.sharp}-vips${sharp.versions.vips}`;
 
 /**
  * Types this engine decodes. Not HEIC (no HEVC decoder in sharp's libvips: libheif does

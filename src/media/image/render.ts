@@ -4,6 +4,7 @@ import type { Recipe } from "../../domain/recipe.js";
 import type { ImageSource, RenderedImage, RenderLimits } from "../../ports/image-engine.js";
 import { readHeader } from "./header.js";
 import { mapMediaErrors } from "./media-error.js";
+import { scrubLocation } from "./location-scrub.js";
 import { buildPipeline } from "./pipeline.js";
 import { assertInputPixels, pageIndexOf, planRender, type PlanOptions } from "./plan.js";
 import { asSvgSafeInput, openSource } from "./source-input.js";
@@ -27,8 +28,12 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
     // sharp validates options synchronously: a throw here is a planning bug, not bad input.
     throw new AppError("internal", "the image pipeline could not be built", {}, { cause: error });
   }
-  const { data, info } = await mapMediaErrors(() => pipeline.toBuffer({ resolveWithObject: true }));
+  const { data: encoded, info } = await mapMediaErrors(() => pipeline.toBuffer({ resolveWithObject: true }));
   const format = plan.output.format;
+  // Location privacy (DESIGN §10): `strip=0` keeps EXIF, XMP, IPTC and ICC but never GPS.
+  // A variant is one cached rendering for every caller, so it is always scrubbed; the
+  // owner's untouched metadata is in the original.
+  const data = plan.output.keepMetadata ? scrubLocation(encoded).bytes : encoded;
   return {
     data,
     contentType: FORMAT_CONTENT_TYPE[format],
