@@ -143,6 +143,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
     locationPrivate: createLocationPrivateOriginals({ store, scrubber: createLocationScrubber(), cacheBytes: config.locationCacheBytes }),
+    ...(config.deliveryRedirect === "store" && storage.downloads
+      ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });

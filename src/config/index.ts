@@ -20,6 +20,10 @@ export interface Config {
   storageUrl: string;
   /** ASSETD_STORAGE parsed: the backend to build. */
   storage: StorageLocation;
+  /** ASSETD_DELIVERY_REDIRECT=store: originals answer 302 to a presigned GET of the S3 store. */
+  deliveryRedirect: "off" | "store";
+  /** How long such a presigned GET stays valid. */
+  deliveryRedirectTtlSeconds: number;
   redisUrl: string | undefined;
   redisPrefix: string;
   /** Where clamd listens (ASSETD_CLAMD); undefined: no virus scanning. */
@@ -108,6 +112,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
     storageUrl: storage.url,
     storage: storage.location,
+    deliveryRedirect: deliveryRedirect(read, storage.location),
+    deliveryRedirectTtlSeconds: integer(read, "ASSETD_DELIVERY_REDIRECT_TTL", 300, 10, 7 * 24 * 3600),
     redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
     redisPrefix: pattern(read, "ASSETD_REDIS_PREFIX", /^[A-Za-z0-9_.-]{1,64}$/, "assetd"),
     clamd: clamdAddress(read("ASSETD_CLAMD")),
@@ -288,6 +294,15 @@ function redisUrl(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   if (!/^rediss?:\/\/[^/]/.test(text)) throw new ConfigError("ASSETD_REDIS_URL", `expected redis://host:port, got '${text}'`);
   return text;
+}
+
+/** `store` needs a store that can presign (S3): refused at start-up otherwise. */
+function deliveryRedirect(read: Read, location: StorageLocation): "off" | "store" {
+  const mode = oneOf(read, "ASSETD_DELIVERY_REDIRECT", ["off", "store"], "off");
+  if (mode === "store" && location.kind !== "s3") {
+    throw new ConfigError("ASSETD_DELIVERY_REDIRECT", "store needs an S3 store (ASSETD_STORAGE=s3://...): the filesystem store cannot presign downloads");
+  }
+  return mode;
 }
 
 function storageLocation(text: string | undefined, dataDir: string): { url: string; location: StorageLocation } {

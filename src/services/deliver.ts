@@ -25,6 +25,7 @@ import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
 /** Cached variants above this size are streamed from the store on a hit, never held in memory. */
 export const STREAM_VARIANTS_ABOVE = 1024 * 1024;
 import type { LocationPrivateOriginals } from "./location-private.js";
+import type { DownloadLinks } from "../ports/download-links.js";
 
 export interface DeliveryDeps {
   assets: AssetService;
@@ -47,6 +48,8 @@ export interface DeliveryDeps {
   scanning: boolean;
   /** Originals without location, for everyone but the owner and admins. */
   locationPrivate: LocationPrivateOriginals;
+  /** Presigned downloads for originals served as stored; undefined: bytes go through this service. */
+  redirect?: { links: DownloadLinks; ttlSeconds: number };
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
   signedTransforms?: boolean;
   /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
@@ -64,6 +67,11 @@ export interface OriginalResult {
   size: number;
   contentType: string;
   open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
+  /**
+   * With ASSETD_DELIVERY_REDIRECT=store, for bytes served as stored: a presigned URL at
+   * which the store itself answers with these headers (access was checked here first).
+   */
+  link?(disposition?: string): Promise<string>;
 }
 
 export interface VariantResult {
@@ -113,11 +121,18 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
     const contentType = asset.contentType ?? blob.sniffedType;
+    const { redirect } = deps;
+    const link = redirect
+      ? (disposition?: string) => redirect.links.link(blob.storageKey, { contentType, ...(disposition ? { disposition } : {}) }, redirect.ttlSeconds)
+      : undefined;
     // A signed URL is anyone's: only the owner's and admins' own requests see location.
     if (isOwnerView(caller, asset) && !access.signed) {
-      return { asset, etag: blob.sha256, size: blob.size, contentType, open: (range) => store.get(blob.storageKey, range) };
+      return { asset, etag: blob.sha256, size: blob.size, contentType, open: (range) => store.get(blob.storageKey, range), ...(link ? { link } : {}) };
     }
-    return { asset, contentType, ...(await deps.locationPrivate.serve(blob, contentType)) };
+    const served = await deps.locationPrivate.serve(blob, contentType);
+    // Only bytes exactly as stored may come from the store; a scrubbed copy comes from here.
+    const asStored = served.etag === blob.sha256;
+    return { asset, contentType, ...served, ...(link && asStored ? { link } : {}) };
   }
 
   /** Validates the query and fixes the recipe before touching any data (400s come first). */

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { StorageLocation } from "../domain/storage-url.js";
 import type { BlobStore } from "../ports/blob-store.js";
+import type { DownloadLinks } from "../ports/download-links.js";
 import type { Logger } from "../ports/logger.js";
 import type { UploadTransport } from "../ports/upload-transport.js";
 import { createFsStore } from "./fs/fs-store.js";
@@ -25,6 +26,8 @@ export interface StorageOptions {
 /** One backend, whole: the blob store, how direct uploads reach it, and where tus keeps its bytes. */
 export interface Storage {
   store: BlobStore;
+  /** Presigned downloads straight from the store; undefined for stores that cannot sign (fs). */
+  downloads: DownloadLinks | undefined;
   transport: UploadTransport;
   tus: TusStaging;
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export async function createStorage(options: StorageOptions, logger: Logger): Pr
   let store: BlobStore;
   let transport: UploadTransport;
   let tus: TusStaging;
+  let downloads: DownloadLinks | undefined;
   if (location.kind === "fs") {
     store = await createFsStore(location.root, { logger });
     transport = createServiceUploadTransport(store, { grantSecret: options.grantSecret });
@@ -49,9 +53,10 @@ export async function createStorage(options: StorageOptions, logger: Logger): Pr
     store = s3;
     transport = createPresignedUploadTransport(s3);
     tus = createS3TusStaging({ ...location, expirationMs });
+    downloads = { link: (key, response, seconds) => s3.presignDownload(key, response, seconds) };
   }
   return {
-    store, transport, tus,
+    store, transport, tus, downloads,
     async close() {
       await tus.close();
       await store.close();

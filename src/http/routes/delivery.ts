@@ -47,8 +47,15 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     const original = await deps.delivery.original(request.caller, id, { signed: pass !== undefined });
     cacheHeaders(reply, original.asset, pass);
     const type = original.contentType;
+    const disposition = download || mustDownload(type) ? contentDisposition("attachment", original.asset.filename) : undefined;
+    // Big downloads skip this tier: a presigned GET of the store, with the same headers
+    // signed in. Active content stays here, where it is served under CSP sandbox.
+    if (original.link && !isActiveContent(type)) {
+      reply.header("Cache-Control", "private, no-store");
+      return reply.redirect(await original.link(disposition), 302);
+    }
     if (isActiveContent(type)) reply.header("Content-Security-Policy", "sandbox");
-    if (download || mustDownload(type)) reply.header("Content-Disposition", contentDisposition("attachment", original.asset.filename));
+    if (disposition) reply.header("Content-Disposition", disposition);
     return sendRanged(request, reply, {
       etag: `"${original.etag}"`, size: original.size, contentType: type,
       open: (range) => original.open(range),

@@ -50,6 +50,8 @@ export interface S3BlobStore extends BlobStore {
    * content address the service has not verified.
    */
   presign(method: "GET" | "PUT", key: string, expiresInSeconds: number): Promise<string>;
+  /** A presigned GET whose response headers are fixed by the signature. */
+  presignDownload(key: string, response: { contentType: string; disposition?: string }, expiresInSeconds: number): Promise<string>;
 }
 
 const CAPABILITIES: StoreCapabilities = Object.freeze({ presign: true, multipart: true, storageClasses: false });
@@ -265,6 +267,14 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
         method === "GET"
           ? new GetObjectCommand({ Bucket: bucket, Key: fullKey })
           : new PutObjectCommand({ Bucket: bucket, Key: fullKey });
+      return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds }));
+    },
+
+    async presignDownload(key: string, response: { contentType: string; disposition?: string }, expiresInSeconds: number) {
+      const command = new GetObjectCommand({
+        Bucket: bucket, Key: objectKey(key), ResponseContentType: response.contentType,
+        ...(response.disposition ? { ResponseContentDisposition: response.disposition } : {}),
+      });
       return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds }));
     },
 
