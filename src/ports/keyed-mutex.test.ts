@@ -4,16 +4,22 @@ import { KeyedMutex } from "./keyed-mutex.js";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
+/** Tasks that log their start and end, returning their name. */
+function recorder() {
+  const events: string[] = [];
+  const task = (name: string) => async () => {
+    events.push(`start ${name}`);
+    await tick();
+    events.push(`end ${name}`);
+    return name;
+  };
+  return { events, task };
+}
+
 describe("KeyedMutex", () => {
   it("runs tasks for one key one at a time, in call order", async () => {
     const mutex = new KeyedMutex();
-    const events: string[] = [];
-    const task = (name: string) => async () => {
-      events.push(`start ${name}`);
-      await tick();
-      events.push(`end ${name}`);
-      return name;
-    };
+    const { events, task } = recorder();
     expect(await Promise.all([mutex.run("k", task("a")), mutex.run("k", task("b")), mutex.run("k", task("c"))])).toEqual(["a", "b", "c"]);
     expect(events).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
     expect(mutex.size).toBe(0);
@@ -21,12 +27,7 @@ describe("KeyedMutex", () => {
 
   it("runs different keys concurrently", async () => {
     const mutex = new KeyedMutex();
-    const events: string[] = [];
-    const task = (name: string) => async () => {
-      events.push(`start ${name}`);
-      await tick();
-      events.push(`end ${name}`);
-    };
+    const { events, task } = recorder();
     await Promise.all([mutex.run("x", task("x")), mutex.run("y", task("y"))]);
     expect(events.slice(0, 2)).toEqual(["start x", "start y"]);
   });

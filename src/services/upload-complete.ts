@@ -4,28 +4,16 @@ import { rawKey } from "../domain/content-address.js";
 import { AppError, NotFoundError, isAppError, type ErrorCode, ERROR_STATUS } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
 import { declaredType, kindOf } from "../domain/media-types.js";
-import type { BlobStore, StagedObject } from "../ports/blob-store.js";
-import type { Clock } from "../ports/clock.js";
-import type { Locks } from "../ports/locks.js";
-import type { Logger } from "../ports/logger.js";
+import type { StagedObject } from "../ports/blob-store.js";
 import type { Metrics } from "../ports/metrics.js";
-import type { AssetRow, Repos, UploadSession } from "../ports/repos.js";
+import type { AssetRow, UploadSession } from "../ports/repos.js";
 import type { ResumableStaging } from "../ports/resumable-staging.js";
-import type { AssembledUpload, UploadTransport } from "../ports/upload-transport.js";
-import type { IngestService } from "./ingest.js";
+import type { AssembledUpload } from "../ports/upload-transport.js";
 import { measureStaged, stageMeasured, type MeasuringStream } from "./measure.js";
-import { clearUpload, findWritableUpload } from "./upload-sessions.js";
+import { clearUpload, findWritableUpload, type UploadCoreDeps } from "./upload-sessions.js";
 
-export interface UploadCompletionDeps {
-  store: BlobStore;
-  transport: UploadTransport;
-  repos: Repos;
-  locks: Locks;
-  clock: Clock;
-  logger: Logger;
+export interface UploadCompletionDeps extends UploadCoreDeps {
   metrics: Metrics;
-  ingest: IngestService;
-  maxUploadBytes: number;
   /** A PUT body that sends nothing for this long is dropped (408); 0 or absent: no limit. */
   uploadIdleTimeoutMs?: number;
   /** Where tus keeps unfinished uploads; absent when tus is not mounted. */

@@ -14,7 +14,8 @@ import type { ResumableStaging } from "../ports/resumable-staging.js";
 import type { UploadTransport } from "../ports/upload-transport.js";
 import type { IngestService } from "./ingest.js";
 
-export interface UploadSessionDeps {
+/** What both halves of the upload use case (sessions and completion) are built from. */
+export interface UploadCoreDeps {
   store: BlobStore;
   transport: UploadTransport;
   repos: Repos;
@@ -22,8 +23,11 @@ export interface UploadSessionDeps {
   clock: Clock;
   logger: Logger;
   ingest: IngestService;
-  policy: TypePolicy;
   maxUploadBytes: number;
+}
+
+export interface UploadSessionDeps extends UploadCoreDeps {
+  policy: TypePolicy;
   quotaDefaultBytes: number | null;
   multipartThreshold: number;
   partSize: number;

@@ -7,6 +7,7 @@ import type { CpuBudget } from "../../ports/cpu-budget.js";
 import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
 import { runTool, type ToolResult } from "./run-tool.js";
+import type { TranscodeSource } from "../../ports/transcoder.js";
 
 export interface HlsTranscoderOptions {
   /** The ffmpeg executable: a name on PATH or a path. Default "ffmpeg" (Debian's; see PLATFORM.md). */
@@ -26,20 +27,11 @@ export interface HlsTranscoderOptions {
   tempDir?: string;
 }
 
-export interface HlsSource {
+/** What the ffmpeg transcoder reads: the port's source, whose file may still need a copy. */
+export type HlsSource = Omit<TranscodeSource, "path"> & {
   /** A local file when the store has one; else `read()` is copied to a temp file. */
   path?: string;
-  read(): Promise<Buffer>;
-  /** Display size (after rotation), as ffprobe facts give it. */
-  width: number;
-  height: number;
-  /** Seconds. */
-  duration: number;
-  /** Frames per second (default 30): sets the keyframe interval and the H.264 level. */
-  frameRate?: number;
-  /** Whether the source has an audio stream (default true). Without one, rungs are video only. */
-  hasAudio?: boolean;
-}
+};
 
 export interface HlsOutput {
   renditions: Rendition[];
