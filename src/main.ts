@@ -82,6 +82,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const clock = systemClock;
 
   const database = await openDatabase(config.databaseUrl, {
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
   await migrate(database.db);

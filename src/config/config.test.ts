@@ -52,6 +52,7 @@ describe("configuration", () => {
     ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
     ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"], ["ASSETD_REDIS_URL", "localhost:6379"],
     ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"], ["ASSETD_CLAMD", "clamd"],
+    ["ASSETD_SQLITE_BUSY_TIMEOUT_MS", "soon"],
   ])("refuses a bad %s naming it", (name, value) => {
     try {
       loadConfig({ [name]: value }, "/x");

@@ -16,6 +16,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** SQLite: how long a write waits for another process's lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   /** ASSETD_STORAGE as given (normalised): for messages and tools that pass it on. */
   storageUrl: string;
   /** ASSETD_STORAGE parsed: the backend to build. */
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host: read("ASSETD_HOST") ?? "127.0.0.1",
     dataDir,
     databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
+    sqliteBusyTimeoutMs: integer(read, "ASSETD_SQLITE_BUSY_TIMEOUT_MS", 5_000, 0, 600_000),
     storageUrl: storage.url,
     storage: storage.location,
     redisUrl: redisUrl(read("ASSETD_REDIS_URL")),
