@@ -82,6 +82,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const clock = systemClock;
 
   const database = await openDatabase(config.databaseUrl, {
+    busyTimeoutMs: config.sqliteBusyTimeoutMs,
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
   await migrate(database.db);
@@ -165,7 +166,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
+      publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
       ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },

@@ -47,11 +47,22 @@ describe("configuration", () => {
     expect(config.autoAvif).toBe(false);
   });
 
+  it("trusts loopback names and the listen host, plus ASSETD_TRUSTED_HOSTS", () => {
+    expect(loadConfig({}, "/x").trustedHosts.map((h) => h.name)).toEqual(["localhost", "127.0.0.1", "[::1]"]);
+    const config = loadConfig({ ASSETD_HOST: "10.0.0.5", ASSETD_TRUSTED_HOSTS: "assets.example.com:8443" }, "/x");
+    expect(config.trustedHosts).toEqual([
+      { name: "localhost", port: undefined }, { name: "127.0.0.1", port: undefined }, { name: "[::1]", port: undefined },
+      { name: "10.0.0.5", port: undefined }, { name: "assets.example.com", port: 8443 },
+    ]);
+    expect(loadConfig({}, "/x").sqliteBusyTimeoutMs).toBe(5000);
+  });
+
   it.each([
     ["ASSETD_PORT", "80a"], ["ASSETD_PORT", "70000"], ["ASSETD_MAX_UPLOAD_BYTES", "lots"], ["ASSETD_LOG_LEVEL", "loud"],
     ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
     ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"], ["ASSETD_REDIS_URL", "localhost:6379"],
     ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"], ["ASSETD_CLAMD", "clamd"],
+    ["ASSETD_TRUSTED_HOSTS", "https://assets.example.com"], ["ASSETD_SQLITE_BUSY_TIMEOUT_MS", "soon"],
   ])("refuses a bad %s naming it", (name, value) => {
     try {
       loadConfig({ [name]: value }, "/x");

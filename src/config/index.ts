@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
 import { parseS3Url, type StorageLocation } from "../domain/storage-url.js";
+import { defaultTrustedHosts, parseTrustedHosts, type TrustedHost } from "../domain/trusted-hosts.js";
 
 /**
  * Configuration is read once from the environment, typed, given defaults and validated.
@@ -16,6 +17,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** SQLite: how long a write waits for another process's lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   /** ASSETD_STORAGE as given (normalised): for messages and tools that pass it on. */
   storageUrl: string;
   /** ASSETD_STORAGE parsed: the backend to build. */
@@ -31,6 +34,8 @@ export interface Config {
   maxVideoSeconds: number;
   maxVideoPixels: number;
   publicUrl: string | undefined;
+  /** ASSETD_TRUSTED_HOSTS: Host headers URLs may be built on while publicUrl is unset. */
+  trustedHosts: readonly TrustedHost[];
   /** Origins browsers may call the API from: ["*"] (any), or exact origins. */
   corsOrigins: readonly string[];
   jwtSecret: string | undefined;
@@ -104,12 +109,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const dataDir = resolve(cwd, read("ASSETD_DATA_DIR") ?? "./data");
   const cores = availableParallelism();
   const storage = storageLocation(read("ASSETD_STORAGE"), dataDir);
+  const host = read("ASSETD_HOST") ?? "127.0.0.1";
 
   return Object.freeze({
     port: integer(read, "ASSETD_PORT", 8080, 0, 65535),
-    host: read("ASSETD_HOST") ?? "127.0.0.1",
+    host,
     dataDir,
     databaseUrl: databaseUrl(read("ASSETD_DATABASE_URL"), dataDir),
+    sqliteBusyTimeoutMs: integer(read, "ASSETD_SQLITE_BUSY_TIMEOUT_MS", 5_000, 0, 600_000),
     storageUrl: storage.url,
     storage: storage.location,
     deliveryRedirect: deliveryRedirect(read, storage.location),
@@ -120,6 +127,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxVideoSeconds: integer(read, "ASSETD_MAX_VIDEO_SECONDS", 3600, 1, 86_400),
     maxVideoPixels: integer(read, "ASSETD_MAX_VIDEO_PIXELS", 4096 * 4096, 1, 100_000_000),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
+    trustedHosts: Object.freeze(trustedHosts(read("ASSETD_TRUSTED_HOSTS"), host)),
     corsOrigins: Object.freeze(corsOrigins(read("ASSETD_CORS_ORIGINS"))),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     urlSigningKeys: Object.freeze(signingKeys(read("ASSETD_URL_SIGNING_KEY"))),
@@ -279,6 +287,16 @@ function databaseUrl(text: string | undefined, dataDir: string): string {
     return `sqlite:${isAbsolute(path) ? path : resolve(dataDir, path)}`;
   }
   throw new ConfigError("ASSETD_DATABASE_URL", `expected sqlite:<file> or postgres://..., got '${text}'`);
+}
+
+function trustedHosts(text: string | undefined, listenHost: string): TrustedHost[] {
+  try {
+    // Added to the loopback names and the listen host, which stay trusted: the CLI and
+    // health checks on the machine itself call the API by them.
+    return [...defaultTrustedHosts(listenHost), ...parseTrustedHosts(text ?? "")];
+  } catch (error) {
+    throw new ConfigError("ASSETD_TRUSTED_HOSTS", (error as Error).message);
+  }
 }
 
 function clamdAddress(text: string | undefined): ClamdAddress | undefined {

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger as PinoLogger } from "pino";
 import type { Capabilities } from "../domain/capabilities.js";
 import { AppError } from "../domain/errors.js";
+import type { TrustedHost } from "../domain/trusted-hosts.js";
 import type { HttpMetrics } from "../ports/metrics.js";
 import type { TokenVerifier } from "../ports/token-verifier.js";
 import type { AssetService } from "../services/assets.js";
@@ -35,6 +36,8 @@ import { uploadRoutes } from "./routes/uploads.js";
 /** What the HTTP app is built from: use cases, two ports (tokens, metrics) and plain settings. */
 export interface AppDeps {
   publicUrl: string | undefined;
+  /** Host headers manifests may be built on while publicUrl is unset. */
+  trustedHosts: readonly TrustedHost[];
   /** ["*"] or exact origins allowed to call the API from a browser. */
   corsOrigins: readonly string[];
   maxUploadBytes: number;
@@ -113,18 +116,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     });
-    const { publicUrl, delivery } = deps;
+    const { publicUrl, trustedHosts, delivery } = deps;
     await api.register(healthRoutes, { status: deps.status, metrics: deps.metrics, metricsToken: deps.metricsToken });
     await api.register(statsRoutes, { status: deps.status });
     await api.register(assetRoutes, {
-      publicUrl, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
+      publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
     });
-    await api.register(similarRoutes, { publicUrl, delivery, similar: deps.similar });
+    await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
-    await api.register(aclRoutes, { publicUrl, acl: deps.acl, signedUrls: deps.signedUrls });
+    await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
-    await api.register(uploadRoutes, { publicUrl, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
+    await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
   await app.register(tusRoutes, {
     publicUrl: deps.publicUrl, corsOrigins: deps.corsOrigins, maxUploadBytes: deps.maxUploadBytes, uploads: deps.uploads, tus: deps.tus,

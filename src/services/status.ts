@@ -1,4 +1,4 @@
-import type { Principal } from "../domain/access.js";
+import type { Caller, Principal } from "../domain/access.js";
 import type { QuotaView } from "../domain/quota.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { JobQueue } from "../ports/job-queue.js";
@@ -22,8 +22,9 @@ export interface StatusDeps {
 export interface Readiness {
   ready: boolean;
   checks: Record<string, { ok: boolean; error?: string }>;
-  engine: string;
-  tools: ToolStatus[];
+  /** Admins only, as are the checks' `error` texts. */
+  engine?: string;
+  tools?: ToolStatus[];
 }
 
 /** What the service reports about itself: usage statistics and dependency readiness. */
@@ -57,8 +58,13 @@ export function createStatusService(deps: StatusDeps) {
     return { variants, cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 } };
   }
 
-  /** The database, the store and the queue must answer; media tools are only reported. */
-  async function readiness(): Promise<Readiness> {
+  /**
+   * The database, the store and the queue must answer; media tools are only reported.
+   * Anyone may ask (load balancers ask anonymously), but error texts carry paths, hosts and
+   * driver detail, and versions tell an attacker which vulnerabilities apply: others see
+   * only which components are up.
+   */
+  async function readiness(caller: Caller): Promise<Readiness> {
     const checks: Readiness["checks"] = {};
     const probe = async (name: string, fn: () => Promise<void>) => {
       try {
@@ -73,8 +79,12 @@ export function createStatusService(deps: StatusDeps) {
       probe("store", () => deps.store.ping()),
       probe("queue", async () => void (await deps.queue.depth())),
     ]);
+    const ready = Object.values(checks).every((c) => c.ok);
+    if (!caller?.admin) {
+      return { ready, checks: Object.fromEntries(Object.entries(checks).map(([name, { ok }]) => [name, { ok }])) };
+    }
     tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
-    return { ready: Object.values(checks).every((c) => c.ok), checks, engine: deps.engine, tools: await tools };
+    return { ready, checks, engine: deps.engine, tools: await tools };
   }
 
   return { stats, readiness };

@@ -8,6 +8,7 @@ import {
   type Driver,
   type SqliteDialectConfig,
 } from "kysely";
+import { mappingLockErrors } from "./sqlite-busy.js";
 
 /**
  * Kysely's SQLite dialect with two changes that make several processes on one file safe:
@@ -21,6 +22,9 @@ import {
  *   says it has not, so its Migrator would run unlocked and non-atomically: two processes
  *   starting on a new file both applied 001 ("table already exists"), and a failing
  *   migration would leave half a schema behind.
+ *
+ * Every connection it hands out reports a lock held past the busy timeout as `503
+ * overloaded` (sqlite-busy.ts), so no caller above the adapter needs to know SQLite.
  */
 export class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
@@ -40,6 +44,10 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    return mappingLockErrors(await super.acquireConnection());
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
   }

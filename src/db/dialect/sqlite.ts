@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { sql, type SqliteDialectConfig } from "kysely";
 import { registerSqliteFunctions } from "./sqlite-functions.js";
 import { ImmediateSqliteDialect } from "./sqlite-transactions.js";
+import { sqliteErrorCode } from "./sqlite-busy.js";
 import { errorCode, type SqlDialect } from "./types.js";
 
 /**
@@ -72,7 +73,7 @@ export const sqliteDialect: SqlDialect = {
   },
 
   isMigrationRace(error) {
-    const code = errorCode(error);
+    const code = sqliteErrorCode(error);
     return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
   },
 };

@@ -3,11 +3,10 @@ import { InvalidParameterError } from "../../domain/errors.js";
 import { parseGrants, parsePermission, parsePrincipal } from "../../domain/grants.js";
 import type { AclService } from "../../services/acl.js";
 import type { SignedUrlService } from "../../services/signed-urls.js";
-import { baseUrlOf } from "../manifest.js";
+import { baseUrlOf, type ManifestDeps } from "../manifest.js";
 import { idParam, onlyKnownKeys, single, type QueryParams } from "../params.js";
 
-export interface AclRouteDeps {
-  publicUrl: string | undefined;
+export interface AclRouteDeps extends Pick<ManifestDeps, "publicUrl" | "trustedHosts"> {
   acl: AclService;
   signedUrls: Pick<SignedUrlService, "create">;
 }

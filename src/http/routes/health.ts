@@ -21,8 +21,8 @@ function sameSecret(given: string, expected: string): boolean {
 export async function healthRoutes(app: FastifyInstance, deps: HealthRouteDeps): Promise<void> {
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  app.get("/readyz", async (_request, reply) => {
-    const { ready, checks, engine, tools } = await deps.status.readiness();
+  app.get("/readyz", async (request, reply) => {
+    const { ready, checks, engine, tools } = await deps.status.readiness(request.caller);
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "unavailable", checks, engine, tools });
   });
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import type { Capabilities } from "../../domain/capabilities.js";
 import type { UploadService } from "../../services/uploads.js";
-import { manifestFor, type ManifestDeps } from "../manifest.js";
+import { baseUrlOf, manifestFor, type ManifestDeps } from "../manifest.js";
 import { requirePrincipal } from "../auth.js";
 
 export interface UploadRouteDeps extends ManifestDeps {
@@ -40,7 +40,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  * then complete. Also `GET /v1/capabilities`, which tells clients which paths exist.
  */
 export async function uploadRoutes(app: FastifyInstance, deps: UploadRouteDeps): Promise<void> {
-  const baseUrl = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
+  const baseUrl = (request: FastifyRequest) => baseUrlOf(deps, request);
   const manifest = (request: FastifyRequest, asset: Parameters<typeof manifestFor>[2]) => manifestFor(deps, request, asset);
 
   app.get("/v1/capabilities", async () => deps.capabilities);
