@@ -103,7 +103,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const { queue, locks } = coordination;
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
   const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
-  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu });
+  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs });
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.

@@ -10,6 +10,8 @@ import { createCpuBudget } from "../cpu-budget.js";
 import { renderImage } from "./render.js";
 
 export interface SharpEngineOptions {
+  /** A render still running after this long fails with 422 render_timeout (sharp's own timeout); default 30 s. */
+  renderTimeoutMs?: number;
   /** AVIF encoder effort 0 (fastest) .. 9; default 3, since AVIF is rendered on request. */
   avifEffort?: number;
   /** Bounds renders and descriptions, with the process's other media work; default its own, one slot per CPU. */
@@ -36,6 +38,8 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
     throw new RangeError(`avifEffort must be an integer from 0 to 9, got ${avifEffort}`);
   }
   const budget = options.budget ?? createCpuBudget({ slots: availableParallelism() });
+  // sharp counts whole seconds, and 0 would mean "no limit".
+  const timeoutSeconds = Math.max(1, Math.ceil((options.renderTimeoutMs ?? 30_000) / 1000));
   const canRender = (contentType: string) => RENDERABLE.has(normaliseType(contentType));
 
   return {
@@ -44,7 +48,7 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
     // async so that a refusal is a rejected promise like every other failure, never a throw.
     render: async (source, recipe, limits, slot) => {
       assertRenderable(canRender, source.contentType);
-      return budget.run(() => renderImage(source, recipe, limits, { avifEffort }), { within: slot, patient: true });
+      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds }), { within: slot, patient: true });
     },
     // Descriptions come from background jobs: they wait for a slot, never refused.
     describe: async (source, limits) => {

@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../domain/errors.js";
 import { toMediaError } from "./media-error.js";
@@ -26,5 +27,13 @@ describe("toMediaError", () => {
   it("passes AppErrors through", () => {
     const original = new AppError("pixel_limit_exceeded", "x", { width: 1 });
     expect(toMediaError(original)).toBe(original);
+  });
+
+  it("turns sharp's own deadline into 422 render_timeout", async () => {
+    const slow = sharp({ create: { width: 6000, height: 6000, channels: 3, background: "#808080" } })
+      .blur(200).timeout({ seconds: 1 }).png();
+    const error = await slow.toBuffer().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(toMediaError(error)).toMatchObject({ code: "render_timeout", status: 422 });
   });
 });

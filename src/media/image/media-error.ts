@@ -8,6 +8,10 @@ import { AppError } from "../../domain/errors.js";
 export function toMediaError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // sharp's own deadline (`timeout({ seconds })`): "timeout: 42% complete".
+  if (/^timeout: \d+% complete/i.test(message)) {
+    return new AppError("render_timeout", "the image did not render within this service's time limit", {}, { cause: error });
+  }
   if (/exceeds pixel limit/i.test(message)) {
     return new AppError("pixel_limit_exceeded", "the image has more pixels than this service decodes", {}, { cause: error });
   }

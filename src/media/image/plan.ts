@@ -60,6 +60,8 @@ export interface RenderPlan {
 
 export interface PlanOptions {
   readonly avifEffort: number;
+  /** sharp's deadline for one render (whole seconds); past it: 422 render_timeout. */
+  readonly timeoutSeconds?: number;
 }
 
 const DEFAULT_QUALITY: Readonly<Record<WebImageFormat, number>> = { jpeg: 80, webp: 80, avif: 50, png: 100, gif: 100 };

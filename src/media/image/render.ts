@@ -24,6 +24,7 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
   let pipeline;
   try {
     pipeline = buildPipeline(input, plan);
+    if (options.timeoutSeconds !== undefined) pipeline.timeout({ seconds: options.timeoutSeconds });
   } catch (error) {
     // sharp validates options synchronously: a throw here is a planning bug, not bad input.
     throw new AppError("internal", "the image pipeline could not be built", {}, { cause: error });
