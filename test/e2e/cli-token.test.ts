@@ -53,7 +53,13 @@ describe("assetd token", () => {
 
   beforeAll(async () => {
     app = await startApp();
-    settings = { ASSETD_DATA_DIR: app.dataDir, ASSETD_DATABASE_URL: app.runtime.config.databaseUrl };
+    // The CLI runs with the server's configuration: its data directory, database and (at
+    // scale) the Redis through which a revocation is announced to running processes.
+    const { databaseUrl, redisUrl, redisPrefix } = app.runtime.config;
+    settings = {
+      ASSETD_DATA_DIR: app.dataDir, ASSETD_DATABASE_URL: databaseUrl,
+      ...(redisUrl ? { ASSETD_REDIS_URL: redisUrl, ASSETD_REDIS_PREFIX: redisPrefix } : {}),
+    };
     empty = await mkdtemp(join(tmpdir(), "assetd-no-secret-"));
   });
   afterAll(async () => {
