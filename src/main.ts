@@ -132,7 +132,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
   const acl = createAclService({ repos, assets, clock });
-  const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock });
+  const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock, presets: config.presets });
   const clientLimits = createClientLimits(config, options.api);
   const variantCache = createVariantCache({
     repos, store, locks, metrics, logger, budgetBytes: config.variantCacheBytes, flushHits: () => delivery.flushHits(),
@@ -140,7 +140,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
-    memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms,
+    memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets,
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
     locationPrivate: createLocationPrivateOriginals({ store, scrubber: createLocationScrubber(), cacheBytes: config.locationCacheBytes }),

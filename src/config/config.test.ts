@@ -72,4 +72,17 @@ describe("configuration", () => {
       expect((error as ConfigError).message).toContain(name);
     }
   });
+
+  it("reads ASSETD_PRESETS inline or from a file, and refuses a bad one naming it", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    expect(Object.keys(loadConfig({ ASSETD_DATA_DIR: "/tmp/x" }).presets)).toEqual(["thumb", "small", "medium", "large"]);
+    expect(loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: '{"card":"w=40"}' }).presets).toEqual({ card: { w: "40" } });
+    const dir = await mkdtemp(join(tmpdir(), "assetd-presets-"));
+    await writeFile(join(dir, "presets.json"), '{"hero":{"w":1600}}');
+    expect(loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: "presets.json" }, dir).presets).toEqual({ hero: { w: "1600" } });
+    expect(() => loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: '{"card":"w=0"}' })).toThrow(/ASSETD_PRESETS: preset 'card'/);
+    expect(() => loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: "missing.json" })).toThrow(/ASSETD_PRESETS: neither JSON nor a readable file/);
+  });
 });

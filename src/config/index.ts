@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
+import { DEFAULT_PRESETS, parsePresets, type Presets } from "../domain/recipe.js";
 import { parseS3Url, type StorageLocation } from "../domain/storage-url.js";
 import { defaultTrustedHosts, parseTrustedHosts, type TrustedHost } from "../domain/trusted-hosts.js";
 
@@ -43,6 +45,8 @@ export interface Config {
   urlSigningKeys: readonly string[];
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for transforms beyond presets. */
   signedTransforms: boolean;
+  /** ASSETD_PRESETS (JSON, or a path to a JSON file): the named recipes; default thumb, small, medium, large. */
+  presets: Presets;
   maxUploadBytes: number;
   /** null: no limit unless an admin sets one per owner. */
   quotaDefaultBytes: number | null;
@@ -132,6 +136,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     urlSigningKeys: Object.freeze(signingKeys(read("ASSETD_URL_SIGNING_KEY"))),
     signedTransforms: boolean(read, "ASSETD_SIGNED_TRANSFORMS", false),
+    presets: presets(read("ASSETD_PRESETS"), cwd),
     maxUploadBytes: bytes(read, "ASSETD_MAX_UPLOAD_BYTES", 5 * 1024 ** 3),
     quotaDefaultBytes: read("ASSETD_QUOTA_DEFAULT_BYTES") === undefined ? null : bytes(read, "ASSETD_QUOTA_DEFAULT_BYTES", 0, 0),
     multipartThreshold: bytes(read, "ASSETD_MULTIPART_THRESHOLD", 64 * 1024 * 1024, 5 * 1024 * 1024),
@@ -206,6 +211,24 @@ function bytes(read: Read, name: string, fallback: number, min = 1): number {
   if (value === undefined) throw new ConfigError(name, `expected a size such as 104857600, 100MB or 5GiB, got '${text}'`);
   if (value < min || !Number.isSafeInteger(value)) throw new ConfigError(name, `size out of range: '${text}'`);
   return value;
+}
+
+/** Inline JSON (`{"card": "w=400&h=300"}`) or the path of a JSON file holding it. */
+function presets(text: string | undefined, cwd: string): Presets {
+  if (text === undefined || text.trim() === "") return DEFAULT_PRESETS;
+  let json = text.trim();
+  if (!json.startsWith("{")) {
+    try {
+      json = readFileSync(resolve(cwd, json), "utf8");
+    } catch (error) {
+      throw new ConfigError("ASSETD_PRESETS", `neither JSON nor a readable file: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return parsePresets(JSON.parse(json));
+  } catch (error) {
+    throw new ConfigError("ASSETD_PRESETS", (error as Error).message);
+  }
 }
 
 /** Comma-separated keys, each at least 16 characters (the first signs, all verify). */

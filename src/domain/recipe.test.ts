@@ -87,3 +87,20 @@ describe("fmt=auto negotiation", () => {
     expect(negotiateFormat("image/avif,image/webp", { avif: false })).toBe("webp");
   });
 });
+
+describe("configured presets", () => {
+  it("accept query strings and objects, checked like requests", async () => {
+    const { parsePresets, parseTransform } = await import("./recipe.js");
+    const presets = parsePresets({ card: "w=400&h=300&fmt=webp", hero: { w: 1600, fit: "inside", enlarge: false } });
+    expect(presets).toEqual({ card: { w: "400", h: "300", fmt: "webp" }, hero: { w: "1600", fit: "inside", enlarge: "0" } });
+    expect(parseTransform({ preset: "card" }, presets).recipe).toMatchObject({ w: 400, h: 300 });
+    expect(() => parseTransform({ preset: "thumb" }, presets)).toThrow(expect.objectContaining({ code: "invalid_parameter" }));
+  });
+
+  it("refuse bad names, unknown or out-of-range parameters and nesting", async () => {
+    const { parsePresets } = await import("./recipe.js");
+    for (const bad of [[], "w=1", { "Bad Name": "w=1" }, { a: "w=0" }, { a: "size=3" }, { a: "preset=b" }, { a: "sig=x" }, { a: [1] }]) {
+      expect(() => parsePresets(bad)).toThrow(expect.objectContaining({ details: { parameter: "presets" } }));
+    }
+  });
+});

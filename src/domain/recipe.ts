@@ -66,6 +66,53 @@ export const DEFAULT_PRESETS: Readonly<Record<string, Raw>> = {
   large: { w: "1920", h: "1080", fit: "inside", fmt: "auto" },
 };
 
+export type Presets = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+const PRESET_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const MAX_PRESETS = 64;
+
+/**
+ * Presets as a site configures them (`ASSETD_PRESETS`): `{"name": "w=300&fmt=webp"}` or
+ * `{"name": {"w": 300, "fmt": "webp"}}`. Each is checked like a request's query, so a bad
+ * preset stops the service at start-up rather than failing on first use. They replace the
+ * defaults: with signed-only transforms a site allows exactly these sizes.
+ */
+export function parsePresets(value: unknown): Presets {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidParameterError("presets", "presets must be a JSON object of name -> query");
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_PRESETS) throw new InvalidParameterError("presets", `at most ${MAX_PRESETS} presets`);
+  const presets: Record<string, Record<string, string>> = {};
+  for (const [name, definition] of entries) {
+    if (!PRESET_NAME.test(name)) throw new InvalidParameterError("presets", `preset name '${name}' must be lowercase letters, digits, - or _ (at most 32)`);
+    const raw: Record<string, string> = {};
+    if (typeof definition === "string") {
+      for (const [key, v] of new URLSearchParams(definition)) raw[key] = v;
+    } else if (typeof definition === "object" && definition !== null && !Array.isArray(definition)) {
+      for (const [key, v] of Object.entries(definition as Record<string, unknown>)) {
+        if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+          throw new InvalidParameterError("presets", `preset '${name}': ${key} must be a string or number`);
+        }
+        raw[key] = typeof v === "boolean" ? (v ? "1" : "0") : String(v);
+      }
+    } else {
+      throw new InvalidParameterError("presets", `preset '${name}' must be a query string or an object`);
+    }
+    if ("preset" in raw || Object.keys(raw).some((key) => DELIVERY_PARAMS.has(key))) {
+      throw new InvalidParameterError("presets", `preset '${name}' may hold transform parameters only`);
+    }
+    try {
+      parseTransform(raw, {});
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InvalidParameterError("presets", `preset '${name}': ${reason}`);
+    }
+    presets[name] = Object.freeze(raw);
+  }
+  return Object.freeze(presets);
+}
+
 const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
   "sharpen", "bg", "strip", "page", "t", "preset"]);
 

@@ -10,7 +10,7 @@ export interface ManifestDeps {
   publicUrl: string | undefined;
   /** Host headers believed while publicUrl is unset (ASSETD_TRUSTED_HOSTS). */
   trustedHosts: readonly TrustedHost[];
-  delivery: Pick<DeliveryService, "canTransform">;
+  delivery: Pick<DeliveryService, "canTransform" | "presetNames">;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface ManifestDeps {
  */
 export function manifestFor(deps: ManifestDeps, request: FastifyRequest, asset: AssetRow): Manifest {
   const transformable = deps.delivery.canTransform(asset.contentType ?? "");
-  return toManifest(asset, request.caller, baseUrlOf(deps, request), transformable);
+  return toManifest(asset, request.caller, baseUrlOf(deps, request), transformable ? deps.delivery.presetNames : []);
 }
 
 /**

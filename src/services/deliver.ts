@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { variantKey } from "../domain/content-address.js";
 import { AppError } from "../domain/errors.js";
 import {
-  negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, hasCustomTransform, DEFAULT_PRESETS, type Query, type Recipe,
+  negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, hasCustomTransform, DEFAULT_PRESETS, type Presets, type Query, type Recipe,
 } from "../domain/recipe.js";
 import { servingRefusal, type Delivery } from "../domain/servability.js";
 import { isOwnerView, type Caller } from "../domain/access.js";
@@ -52,6 +52,8 @@ export interface DeliveryDeps {
   redirect?: { links: DownloadLinks; ttlSeconds: number };
   /** ASSETD_SIGNED_TRANSFORMS: non-owners need a signed URL for anything but a preset. */
   signedTransforms?: boolean;
+  /** ASSETD_PRESETS; default thumb, small, medium, large. */
+  presets?: Presets;
   /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
   renderBudget?: RenderBudget;
   /** The stored-variant budget: told of each variant stored; drops evicted ones from memory. */
@@ -101,6 +103,7 @@ export interface Access {
  * it under its content-derived key and records a row, so the next request is a hit.
  */
 export function createDeliveryService(deps: DeliveryDeps) {
+  const presets = deps.presets ?? DEFAULT_PRESETS;
   const { assets, repos, store, engine, singleFlight, cpu, metrics, clock, logger } = deps;
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
@@ -137,7 +140,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
 
   /** Validates the query and fixes the recipe before touching any data (400s come first). */
   function plan(query: Query, accept: string | undefined): { recipe: Recipe; negotiated: boolean } {
-    const request = parseTransform(query, DEFAULT_PRESETS);
+    const request = parseTransform(query, presets);
     const recipe = withFormat(request, negotiateFormat(accept, { avif: deps.autoAvif }));
     return { recipe, negotiated: request.autoFormat };
   }
@@ -330,7 +333,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return contentType !== "" && (engine.canRender(contentType) || deps.frames.some((f) => f.handles(contentType)));
   }
 
-  return { original, variant, plan, flushHits, cacheCounters, canTransform };
+  return { original, variant, plan, flushHits, cacheCounters, canTransform, presetNames: Object.keys(presets) };
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;

@@ -1,16 +1,16 @@
 import { isOwnerView, type Caller } from "../domain/access.js";
-import { DEFAULT_PRESETS } from "../domain/recipe.js";
 import type { AssetEvent, AssetMeta, AssetRow } from "../ports/repos.js";
 
 /**
  * The JSON shape of an asset (DESIGN §5). URLs are computed here from the id, never
  * stored. Owner-only facts (the owner's principal, GPS coordinates) are removed for everyone else.
  */
-export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, renderable: boolean) {
+/** `presets`: the preset names to link, empty when nothing can render this content. */
+export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, presets: readonly string[]) {
   const ownerView = isOwnerView(caller, asset);
   const original = `${baseUrl}/a/${asset.id}`;
   const urls: Record<string, string> = { original };
-  if (renderable) for (const preset of Object.keys(DEFAULT_PRESETS)) urls[preset] = `${original}?preset=${preset}`;
+  for (const preset of presets) urls[preset] = `${original}?preset=${encodeURIComponent(preset)}`;
   if (asset.kind === "video") urls.hls = `${original}/hls/master.m3u8`;
   return {
     id: asset.id,

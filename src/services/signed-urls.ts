@@ -1,12 +1,14 @@
 import type { Caller } from "../domain/access.js";
 import { AppError, InvalidParameterError } from "../domain/errors.js";
-import { parseTransform, DELIVERY_PARAMS } from "../domain/recipe.js";
+import { parseTransform, DELIVERY_PARAMS, type Presets } from "../domain/recipe.js";
 import { checkSignature, signedUrlLifetime, signPlaylist, signUrl, type UrlSigningKeys } from "../domain/signed-url.js";
 import type { Clock } from "../ports/clock.js";
 import type { AssetService } from "./assets.js";
 
 export interface SignedUrlServiceDeps {
   keys: UrlSigningKeys;
+  /** The configured presets, so a signed `preset=` query is checked against them. */
+  presets?: Presets;
   assets: Pick<AssetService, "find">;
   clock: Clock;
 }
@@ -64,7 +66,7 @@ export function createSignedUrlService(deps: SignedUrlServiceDeps) {
         if (name in single) throw new InvalidParameterError(name, `parameter '${name}' is given more than once`);
         single[name] = value;
       }
-      parseTransform(single);
+      parseTransform(single, deps.presets);
       const expiresAt = nowSeconds() + signedUrlLifetime(request.expiresIn);
       const path = request.hls ? `/a/${encodeURIComponent(asset.id)}/hls/master.m3u8` : `/a/${encodeURIComponent(asset.id)}`;
       return { url: `${baseUrl.replace(/\/+$/, "")}${signUrl(path, query, expiresAt, keys)}`, expiresAt: new Date(expiresAt * 1000).toISOString() };

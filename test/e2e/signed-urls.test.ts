@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUrl } from "../../src/client/sign.js";
 import { bearer, json, settled, sha256, startApp, upload, type TestApp } from "../helpers/app.js";
@@ -153,5 +154,32 @@ describe("signed-only transforms", () => {
     expect(response.status).toBe(200);
     // A public asset stays publicly cacheable through a signed URL.
     expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+  });
+});
+
+describe("configured presets with signed-only transforms", () => {
+  let app: TestApp;
+  let alice: string;
+  let publicId: string;
+
+  beforeAll(async () => {
+    app = await startApp({ ASSETD_SIGNED_TRANSFORMS: "true", ASSETD_PRESETS: JSON.stringify({ card: "w=40&h=30&fmt=png" }) });
+    alice = await app.token("alice");
+    publicId = (await upload(app, alice, fixture("formats/lossy-freshflower-800x602.webp"), {}, "?public=true")).body.id;
+  });
+  afterAll(() => app.close());
+
+  it("allows exactly the site's presets to anyone, and lists them in manifests", async () => {
+    const manifest = await json(await fetch(`${app.url}/v1/assets/${publicId}`));
+    expect(Object.keys(manifest.urls).sort()).toEqual(["card", "original"]);
+    const card = await fetch(manifest.urls.card);
+    expect(card.status).toBe(200);
+    expect(card.headers.get("content-type")).toBe("image/png");
+    const { width, height } = await sharp(Buffer.from(await card.arrayBuffer())).metadata();
+    expect([width, height]).toEqual([40, 30]);
+    const unknown = await fetch(`${app.url}/a/${publicId}?preset=thumb`);
+    expect(unknown.status).toBe(400);
+    expect((await json(unknown)).error).toMatchObject({ code: "invalid_parameter", parameter: "preset" });
+    expect((await fetch(`${app.url}/a/${publicId}?w=40&h=30&fmt=png`)).status).toBe(403);
   });
 });
