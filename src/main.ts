@@ -120,14 +120,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ingest = createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
-    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
   });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
     multipartThreshold: config.multipartThreshold, partSize: config.partSize,
     urlTtlSeconds: config.uploadUrlTtlSeconds, sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    headBytes: sniffer.headBytes, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+    headBytes: sniffer.headBytes, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
     resumable: tus.staging,
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });

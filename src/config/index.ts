@@ -85,6 +85,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** An upload body that sends nothing for this long is dropped, staged bytes discarded. */
   uploadIdleTimeoutMs: number;
+  /** An upload body slower than this (bytes a second, over each idle window) is dropped; 0: no floor. */
+  uploadMinBytesPerSecond: number;
   avifEffort: number;
   autoAvif: boolean;
   workerConcurrency: number;
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     requestTimeoutMs: integer(read, "ASSETD_REQUEST_TIMEOUT_MS", 300_000, 0, 86_400_000),
     keepAliveTimeoutMs: integer(read, "ASSETD_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
     uploadIdleTimeoutMs: integer(read, "ASSETD_UPLOAD_IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
+    uploadMinBytesPerSecond: integer(read, "ASSETD_UPLOAD_MIN_RATE", 500, 0, 1_000_000_000),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),

@@ -33,6 +33,8 @@ export interface IngestDeps {
   scanning: boolean;
   /** An upload body that sends nothing for this long is dropped (408); 0 or absent: no limit. */
   uploadIdleTimeoutMs?: number;
+  /** With the idle timeout: the slowest upload body accepted, bytes a second (0: no floor). */
+  uploadMinBytesPerSecond?: number;
 }
 
 export interface IngestInput {
@@ -71,6 +73,7 @@ export function createIngestService(deps: IngestDeps) {
   function stage(input: Pick<IngestInput, "body" | "signal">, quota?: StreamQuota): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
     return stageMeasured(store, input.body, {
       maxBytes: deps.maxUploadBytes, headBytes: sniffer.headBytes, signal: input.signal, quota, idleMs: deps.uploadIdleTimeoutMs,
+      minBytesPerSecond: deps.uploadMinBytesPerSecond,
     });
   }
 

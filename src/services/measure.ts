@@ -74,6 +74,11 @@ export interface MeasureLimits {
   quota?: StreamQuota | undefined;
   /** A body that sends nothing for this long fails with request_timeout (0 or absent: no limit). */
   idleMs?: number | undefined;
+  /**
+   * With `idleMs`: a body that sends fewer than this many bytes a second, over any window of
+   * `idleMs`, fails with request_timeout too (a trickle is as bad as silence). 0: no floor.
+   */
+  minBytesPerSecond?: number | undefined;
 }
 
 /**
@@ -86,7 +91,7 @@ export async function stageMeasured(
   limits: MeasureLimits & { signal?: AbortSignal | undefined },
 ): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
   const measured = new MeasuringStream(limits.maxBytes, limits.headBytes, limits.quota);
-  const idle = limits.idleMs ? watchIdle(body, measured, limits.idleMs) : undefined;
+  const idle = limits.idleMs ? watchIdle(body, measured, limits.idleMs, limits.minBytesPerSecond ?? 0) : undefined;
   // pipeline() destroys `measured` when the body fails or aborts, which makes stage() reject
   // and clean up its staging object.
   pipeline(body, measured).catch(() => {});
@@ -103,25 +108,39 @@ export async function stageMeasured(
 }
 
 /**
- * Slow-loris uploads (a few bytes, then silence) would hold a connection and a staging
- * object forever: a body that makes no progress for `idleMs` is failed, which destroys the
- * request (its connection closes) and makes staging discard what it had.
+ * Slow-loris uploads (a few bytes, then silence, or a trickle) would hold a connection and
+ * a staging object for hours: a body that makes no progress for `idleMs`, or sends less
+ * than `minBytesPerSecond` over a window of `idleMs`, is failed, which destroys the request
+ * (its connection closes) and makes staging discard what it had.
  */
-function watchIdle(body: Readable, measured: MeasuringStream, idleMs: number): { stop(): void } {
+function watchIdle(body: Readable, measured: MeasuringStream, idleMs: number, minBytesPerSecond: number): { stop(): void } {
   let timer: NodeJS.Timeout;
+  let windowBytes = 0;
+  const floor = (minBytesPerSecond * idleMs) / 1000;
+  const fail = (message: string) => measured.destroy(new AppError("request_timeout", message, { idleMs, minBytesPerSecond }));
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      measured.destroy(new AppError("request_timeout", `the upload sent nothing for ${idleMs} ms`, { idleMs }));
-    }, idleMs);
+    timer = setTimeout(() => fail(`the upload sent nothing for ${idleMs} ms`), idleMs);
     timer.unref();
   };
-  body.on("data", arm);
+  const onData = (chunk: Buffer) => {
+    windowBytes += chunk.length;
+    arm();
+  };
+  const rate = floor > 0
+    ? setInterval(() => {
+      if (windowBytes < floor) fail(`the upload is slower than ${minBytesPerSecond} bytes a second`);
+      windowBytes = 0;
+    }, idleMs)
+    : undefined;
+  rate?.unref();
+  body.on("data", onData);
   arm();
   return {
     stop() {
       clearTimeout(timer);
-      body.off("data", arm);
+      clearInterval(rate);
+      body.off("data", onData);
     },
   };
 }

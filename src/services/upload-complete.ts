@@ -16,6 +16,8 @@ export interface UploadCompletionDeps extends UploadCoreDeps {
   metrics: Metrics;
   /** A PUT body that sends nothing for this long is dropped (408); 0 or absent: no limit. */
   uploadIdleTimeoutMs?: number;
+  /** With the idle timeout: the slowest PUT body accepted, bytes a second (0: no floor). */
+  uploadMinBytesPerSecond?: number;
   /** Where tus keeps unfinished uploads; absent when tus is not mounted. */
   resumable?: ResumableStaging | undefined;
   /** Sniffer head size: how many leading bytes the type check needs. */
@@ -41,7 +43,7 @@ export function createUploadCompletion(deps: UploadCompletionDeps) {
     const s = await repos.uploads.get(assetId);
     if (!s || s.kind === "tus") throw new NotFoundError("upload");
     const { key, maxBytes } = transport.accept(s, { target, token: request.token, contentType: request.contentType }, clock.now() / 1000);
-    const { staged, measured } = await stageMeasured(store, request.body, { maxBytes, headBytes: 0, signal: request.signal, idleMs: deps.uploadIdleTimeoutMs });
+    const { staged, measured } = await stageMeasured(store, request.body, { maxBytes, headBytes: 0, signal: request.signal, idleMs: deps.uploadIdleTimeoutMs, minBytesPerSecond: deps.uploadMinBytesPerSecond });
     // Placing the bytes is ordered against completion, which reads them.
     return locks.withLock(`upload:${assetId}`, async () => {
       if (!(await repos.uploads.get(assetId))) {

@@ -91,3 +91,31 @@ describe("slow clients and quotas enforced while streaming", () => {
     expect(await app.storedObjects()).toEqual([]);
   });
 });
+
+describe("a trickling upload", () => {
+  let app: TestApp;
+  let alice: string;
+
+  beforeAll(async () => {
+    app = await startApp({ ASSETD_UPLOAD_IDLE_TIMEOUT_MS: "700", ASSETD_UPLOAD_MIN_RATE: "20000" });
+    alice = await app.token("alice");
+  });
+  afterAll(() => app.close());
+
+  it("is dropped when it stays under the minimum rate for a window, never idle yet keeping nothing", async () => {
+    // 200 bytes every 20 ms: about 10 KB/s, never silent for 700 ms, under the 20 KB/s floor.
+    const outcome = await chunkedUpload(app, alice, { total: 10 * 1024 * 1024, chunk: 200, everyMs: 20 });
+    expect(outcome.ms).toBeLessThan(5_000);
+    expect(outcome.written).toBeLessThan(100_000);
+    if (outcome.status !== undefined) {
+      expect(outcome.status).toBe(408);
+      expect(JSON.parse(outcome.body).error.code).toBe("request_timeout");
+    }
+    expect(await app.storedObjects()).toEqual([]);
+  });
+
+  it("lets a steady upload above the floor through", async () => {
+    const outcome = await chunkedUpload(app, alice, { total: 512 * 1024, chunk: 16 * 1024, everyMs: 10 });
+    expect(outcome.status).toBe(201);
+  });
+});
