@@ -16,6 +16,7 @@ import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createLocationScrubber } from "./media/image/location-scrubber.js";
+import { createSvgSanitiser } from "./media/image/svg-sanitiser.js";
 import { createPdfProbe } from "./media/pdf/probe.js";
 import { createPdfRenderPool } from "./media/pdf/render-pool.js";
 import { createClamdScanner } from "./media/scan/clamd.js";
@@ -143,7 +144,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets,
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
-    locationPrivate: createLocationPrivateOriginals({ store, scrubber: createLocationScrubber(), cacheBytes: config.locationCacheBytes }),
+    locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
     ...(config.deliveryRedirect === "store" && storage.downloads
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });

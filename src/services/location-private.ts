@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { ByteRange, BlobStore } from "../ports/blob-store.js";
-import type { LocationScrubber } from "../ports/location-scrubber.js";
+import type { OriginalScrubber } from "../ports/original-scrubber.js";
 import { ByteCache } from "./byte-cache.js";
 
 /** What a non-owner is served for one blob: the stored bytes, or a copy without location. */
@@ -27,8 +27,8 @@ const KNOWN_CLEAN_ENTRIES = 100_000;
  * found to carry no location are remembered by sha256 and then stream from the store as
  * they are, so an ordinary photo costs one scan per process, not one per request.
  */
-export function createLocationPrivateOriginals(deps: { store: BlobStore; scrubber: LocationScrubber; cacheBytes: number }) {
-  const { store, scrubber } = deps;
+export function createLocationPrivateOriginals(deps: { store: BlobStore; scrubbers: readonly OriginalScrubber[]; cacheBytes: number }) {
+  const { store, scrubbers } = deps;
   // Entries up to a quarter of the budget: a scrubbed photo is usually a few MB.
   const scrubbed = new ByteCache<{ data: Buffer }>(deps.cacheBytes, Math.max(1, Math.floor(deps.cacheBytes / 4)));
   const clean = new Set<string>();
@@ -40,7 +40,7 @@ export function createLocationPrivateOriginals(deps: { store: BlobStore; scrubbe
   }
 
   /** The scrubbed bytes, or undefined when the blob has no location to remove. */
-  async function scrubbedBytes(blob: BlobRef): Promise<Buffer | undefined> {
+  async function scrubbedBytes(blob: BlobRef, scrubber: OriginalScrubber): Promise<Buffer | undefined> {
     const cached = scrubbed.get(blob.sha256);
     if (cached) return cached.data;
     if (clean.has(blob.sha256)) return undefined;
@@ -62,11 +62,12 @@ export function createLocationPrivateOriginals(deps: { store: BlobStore; scrubbe
 
   async function serve(blob: BlobRef, contentType: string): Promise<PrivateOriginal> {
     const untouched: PrivateOriginal = { etag: blob.sha256, size: blob.size, open: (range) => store.get(blob.storageKey, range) };
-    if (!scrubber.handles(contentType)) return untouched;
-    const bytes = await scrubbedBytes(blob);
+    const scrubber = scrubbers.find((candidate) => candidate.handles(contentType));
+    if (!scrubber) return untouched;
+    const bytes = await scrubbedBytes(blob, scrubber);
     if (!bytes) return untouched;
     return {
-      etag: `${blob.sha256}-nogps`, size: bytes.length,
+      etag: `${blob.sha256}-${scrubber.etagSuffix}`, size: bytes.length,
       open: (range) => (range ? bytes.subarray(range.start, range.end + 1) : bytes),
     };
   }

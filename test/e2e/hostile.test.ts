@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, json, settled, startApp, upload, type TestApp } from "../helpers/app.js";
+import { bearer, json, settled, sha256, startApp, upload, type TestApp } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
 
 /** The hostile rows of ../shared/fixtures/MANIFEST.md, through the real HTTP API. */
@@ -72,6 +72,32 @@ describe("hostile input", () => {
     expect(raster.status).toBe(200);
     expect(raster.headers.get("content-type")).toBe("image/png");
     expect((await sharp(Buffer.from(await raster.arrayBuffer())).metadata()).format).toBe("png");
+  });
+
+  it("serves an SVG's scripts to its owner only: others get it without scripts, handlers or javascript: links", async () => {
+    const svg = fixture("hostile/svg-with-script.svg");
+    const res = await upload(app, mallory, svg, { "content-type": "image/svg+xml" }, "?public=true");
+    const own = await fetch(`${app.url}/a/${res.body.id}`, { headers: bearer(mallory) });
+    expect(Buffer.from(await own.arrayBuffer()).equals(svg)).toBe(true);
+    expect(own.headers.get("etag")).toBe(`"${sha256(svg)}"`);
+
+    const other = await fetch(`${app.url}/a/${res.body.id}`);
+    expect(other.status).toBe(200);
+    expect(other.headers.get("content-security-policy")).toBe("sandbox");
+    expect(other.headers.get("etag")).toBe(`"${sha256(svg)}-safe"`);
+    const text = await other.text();
+    expect(text).not.toMatch(/<script|onload|javascript:/i);
+    expect(text).toMatch(/<rect width="200" height="200" fill="#d70a53"\/>/);
+    expect(Number(other.headers.get("content-length"))).toBe(Buffer.byteLength(text));
+    // Still the same picture.
+    const raster = async (bytes: Buffer) => sharp(bytes).png().raw().toBuffer();
+    expect((await raster(Buffer.from(text))).equals(await raster(svg))).toBe(true);
+
+    // An SVG without active parts goes out as it is, to anyone.
+    const plain = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="4"/></svg>\n');
+    const clean = await upload(app, mallory, plain, { "content-type": "image/svg+xml" }, "?public=true");
+    const served = await fetch(`${app.url}/a/${clean.body.id}`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(plain)).toBe(true);
   });
 
   it("a decompression bomb is described from its header and every transform answers 422", async () => {
