@@ -141,7 +141,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
-    memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets,
+    memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets, tenantIsolation: config.tenantIsolation,
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
     locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
@@ -149,7 +149,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
   const similar = createSimilarService({ assets, repos });
-  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock });
+  const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock, tenantIsolation: config.tenantIsolation });
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
   const status = createStatusService({

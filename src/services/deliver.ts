@@ -6,6 +6,7 @@ import {
 } from "../domain/recipe.js";
 import { servingRefusal, type Delivery } from "../domain/servability.js";
 import { isOwnerView, type Caller } from "../domain/access.js";
+import { derivedContentKey, type TenantIsolation } from "../domain/tenancy.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { CpuBudget } from "../ports/cpu-budget.js";
@@ -54,6 +55,8 @@ export interface DeliveryDeps {
   signedTransforms?: boolean;
   /** ASSETD_PRESETS; default thumb, small, medium, large. */
   presets?: Presets;
+  /** ASSETD_TENANT_ISOLATION: strict keys variants per owner. */
+  tenantIsolation?: TenantIsolation;
   /** ASSETD_RENDER_BUDGET: render seconds per client per minute; undefined: unlimited. */
   renderBudget?: RenderBudget;
   /** The stored-variant budget: told of each variant stored; drops evicted ones from memory. */
@@ -203,7 +206,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     }
 
     const recipe = normaliseRecipe(planned.recipe, asset, frames === undefined);
-    const cacheKey = variantCacheKey(asset.blobSha256, recipe, engine.processorVersion);
+    const cacheKey = variantCacheKey(derivedContentKey(asset.blobSha256, asset.owner, deps.tenantIsolation ?? "shared"), recipe, engine.processorVersion);
     const hit = await readCached(cacheKey);
     if (hit) {
       metrics.variantHit();

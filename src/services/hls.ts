@@ -1,5 +1,6 @@
 import type { Caller } from "../domain/access.js";
 import { AppError, isAppError, NotFoundError } from "../domain/errors.js";
+import { derivedContentKey, type TenantIsolation } from "../domain/tenancy.js";
 import { hlsContentType, hlsKey, hlsPrefix, isHlsFileName, LADDER_VERSION, MASTER_PLAYLIST } from "../domain/hls.js";
 import { servingRefusal } from "../domain/servability.js";
 import { BlobNotFoundError, type BlobStore } from "../ports/blob-store.js";
@@ -7,7 +8,7 @@ import type { Clock } from "../ports/clock.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import type { Logger } from "../ports/logger.js";
 import type { MediaProbe } from "../ports/media-probe.js";
-import type { AssetMeta, Repos } from "../ports/repos.js";
+import type { AssetMeta, AssetRow, Repos } from "../ports/repos.js";
 import type { ToolStatus, TranscodeSource, TranscodeWorkspace, Transcoder } from "../ports/transcoder.js";
 import type { AssetService } from "./assets.js";
 
@@ -24,6 +25,8 @@ export interface HlsServiceDeps {
   queue: Pick<JobQueue, "enqueue">;
   logger: Logger;
   clock: Clock;
+  /** ASSETD_TENANT_ISOLATION: strict keeps one ladder per owner of the same content. */
+  tenantIsolation?: TenantIsolation;
   /** Files uploaded at once. Default 4. */
   uploadConcurrency?: number;
 }
@@ -54,6 +57,8 @@ export interface HlsService {
   job(payload: { assetId: string }, signal?: AbortSignal): Promise<void>;
   /** "ready" once master.m3u8 is stored; "failed" when the source can never be transcoded. */
   status(sha256: string): Promise<HlsStatus>;
+  /** The state of this asset's ladder (shared by its content, or its owner's own under strict isolation). */
+  statusOf(asset: AssetRow & { blobSha256: string }): Promise<HlsStatus>;
   /** Why a ladder failed ("failed" status), for the error the route answers with. */
   failure(sha256: string): Promise<HlsFailure | undefined>;
   /** One served file; names outside the allow-list and missing files are NotFoundError. */
@@ -74,6 +79,8 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
   // Installed tools do not change while the process runs: ask once.
   let tool: Promise<ToolStatus> | undefined;
   const uploadConcurrency = Math.max(1, deps.uploadConcurrency ?? 4);
+  const ladderOf = (asset: { blobSha256: string | null; owner: string }) =>
+    derivedContentKey(asset.blobSha256!, asset.owner, deps.tenantIsolation ?? "shared");
   const masterKey = (sha256: string) => hlsKey(sha256, MASTER_PLAYLIST);
   const failureKey = (sha256: string) => `${hlsPrefix(sha256)}/${FAILURE_FILE}`;
   // Written when a transcode starts, removed when it ends either way: "transcoding" in the
@@ -133,8 +140,10 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
         return;
       }
       const sha256 = asset.blobSha256;
-      if (await store.head(masterKey(sha256))) return; // this content already has its ladder
-      if (await store.head(failureKey(sha256))) return; // and this one can never have one
+      // Where this asset's ladder lives: its content's, or (strict isolation) its owner's copy.
+      const ladder = ladderOf(asset);
+      if (await store.head(masterKey(ladder))) return; // this content already has its ladder
+      if (await store.head(failureKey(ladder))) return; // and this one can never have one
       const blob = await repos.blobs.get(sha256);
       if (!blob) throw new Error(`content record ${sha256} missing for asset ${assetId}`);
       // Missing bytes are a storage fault to retry (and dead-letter), never a verdict on the media.
@@ -142,7 +151,7 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
 
       const started = clock.now();
       await transcoder.withWorkspace(async (work) => {
-        await store.put(progressKey(sha256), Buffer.from(JSON.stringify({ state: "transcoding", startedAt: started, ladder: LADDER_VERSION })));
+        await store.put(progressKey(ladder), Buffer.from(JSON.stringify({ state: "transcoding", startedAt: started, ladder: LADDER_VERSION })));
         let finished = false;
         try {
           // A store without local files (S3) is streamed to disk once, for the probe and ffmpeg
@@ -175,7 +184,7 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
           } catch (error) {
             if (isAppError(error) && PERMANENT.has(error.code)) {
               const marker: HlsFailure = { code: error.code, message: error.message, ladder: LADDER_VERSION, at: clock.now() };
-              await store.put(failureKey(sha256), Buffer.from(JSON.stringify(marker)));
+              await store.put(failureKey(ladder), Buffer.from(JSON.stringify(marker)));
               logger.warn({ assetId, sha256, code: error.code, err: error.cause ?? error }, "transcode-hls: the video cannot be transcoded");
               finished = true;
               return;
@@ -183,16 +192,18 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
             throw error;
           }
           const transcodeMs = clock.now() - started;
-          await upload(sha256, work, files);
+          await upload(ladder, work, files);
           finished = true;
           logger.info({ assetId, sha256, files: files.length, transcodeMs, totalMs: clock.now() - started }, "transcode-hls: ladder stored");
         } finally {
-          if (finished) await store.delete(progressKey(sha256));
+          if (finished) await store.delete(progressKey(ladder));
         }
       });
     },
 
     status,
+
+    statusOf: (asset) => status(ladderOf(asset)),
 
     failure,
 
@@ -205,7 +216,7 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
       const refusal = servingRefusal(asset, "stream", { scanning: false });
       if (refusal) throw refusal;
 
-      const sha256 = asset.blobSha256;
+      const sha256 = ladderOf(asset);
       const state = await status(sha256);
       if (state === "failed") {
         const why = await failure(sha256);

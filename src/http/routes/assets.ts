@@ -22,7 +22,7 @@ export interface AssetRouteDeps extends ManifestDeps {
   maxUploadBytes: number;
   ingest: Pick<IngestService, "ingest">;
   assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "waitSettled">;
-  hls: Pick<HlsService, "status">;
+  hls: Pick<HlsService, "statusOf">;
   quotas: Pick<QuotaService, "of">;
 }
 
@@ -123,7 +123,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
     const shown = manifest(request, asset);
     // A video's stream: none yet, transcoding, ready or failed (one store lookup, single asset only).
     if (asset.kind === "video" && asset.status === "ready" && asset.blobSha256) {
-      const hls = await deps.hls.status(asset.blobSha256);
+      const hls = await deps.hls.statusOf({ ...asset, blobSha256: asset.blobSha256 });
       return { ...shown, streaming: { hls: hls === "missing" ? "none" : hls } };
     }
     return shown;
