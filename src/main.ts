@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
@@ -108,7 +109,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
-  const pdfPages = createPdfRenderPool({ threads: config.maxTransforms, budget: cpu, timeoutMs: config.renderTimeoutMs });
+  // A page render is synchronous JavaScript: more threads than cores only add heaps.
+  const pdfThreads = Math.max(1, Math.min(config.maxTransforms, availableParallelism()));
+  const pdfPages = createPdfRenderPool({ threads: pdfThreads, budget: cpu, timeoutMs: config.renderTimeoutMs });
   const frames = [createPosterSource({ budget: cpu }), pdfPages];
   const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels, budget: cpu }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
