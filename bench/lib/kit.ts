@@ -4,10 +4,13 @@ import { formatProfile, summariseProfiles } from "./cpuprofile.js";
 import type { ScenarioContext, ScenarioResult } from "./types.js";
 
 /**
- * For scenarios that measure throughput from one client: the per-client request limit and
- * render budget (which the abuse scenario exercises) would otherwise be what is measured.
+ * For scenarios that measure throughput from one client: the per-client request limit,
+ * render budget and per-asset recipe cap (which the abuse scenario exercises) would
+ * otherwise be what is measured.
  */
-export const UNLIMITED: Readonly<Record<string, string>> = { ASSETD_RATE_LIMIT: "0", ASSETD_RENDER_BUDGET: "0" };
+export const UNLIMITED: Readonly<Record<string, string>> = {
+  ASSETD_RATE_LIMIT: "0", ASSETD_RENDER_BUDGET: "0", ASSETD_MAX_RECIPES_PER_ASSET: "100000",
+};
 
 /** The admin token's header: only admins see X-Cache, which the delivery scenarios check. */
 export const adminOf = (server: AssetdServer): Record<string, string> => ({ authorization: `Bearer ${server.token}` });
