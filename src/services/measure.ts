@@ -92,9 +92,7 @@ export async function stageMeasured(
 ): Promise<{ staged: StagedObject; measured: MeasuringStream }> {
   const measured = new MeasuringStream(limits.maxBytes, limits.headBytes, limits.quota);
   const idle = limits.idleMs ? watchIdle(body, measured, limits.idleMs, limits.minBytesPerSecond ?? 0) : undefined;
-  // pipeline() destroys `measured` when the body fails or aborts, which makes stage() reject
-  // and clean up its staging object.
-  pipeline(body, measured).catch(() => {});
+  feed(body, measured);
   const staged = await store.stage(measured, limits.signal).catch((error: unknown) => {
     // A body over the limit fails `measured`, which also ends the request (and may abort
     // `signal`): the limit is the reason to report, not the abort that followed.
@@ -105,6 +103,26 @@ export async function stageMeasured(
     throw new AppError("internal", "staged size differs from the bytes received");
   }
   return { staged, measured };
+}
+
+/**
+ * Pipes the body into `measured`. A body that fails or is cut off destroys `measured`, which
+ * makes stage() reject and discard its staging object. When `measured` refuses the body
+ * (a limit, the quota, a timeout) the body is only unpiped, never destroyed: the request
+ * stays open for the HTTP layer to answer the refusal before it closes the connection,
+ * so a client still writing reads its 403/408/413 instead of a reset.
+ */
+function feed(body: Readable, measured: MeasuringStream): void {
+  const cutOff = () => {
+    if (!body.readableEnded) measured.destroy(new Error("the request body ended early"));
+  };
+  body.on("error", (error) => measured.destroy(error));
+  body.once("close", cutOff);
+  measured.once("error", () => {
+    body.off("close", cutOff);
+    body.unpipe(measured);
+  });
+  body.pipe(measured);
 }
 
 /**

@@ -70,7 +70,8 @@ describe("slow clients and quotas enforced while streaming", () => {
 
   it("stops a chunked 30 MB upload at a 2 MB quota with 403 quota_exceeded, keeping nothing", async () => {
     const outcome = await chunkedUpload(app, alice, { total: 30 * 1024 * 1024, chunk: 256 * 1024, everyMs: 5 });
-    // Either the 403 made it out before the connection closed, or the connection just closed.
+    // A client still writing at full speed may see the connection close before it reads the
+    // 403 (the answer is sent, then the connection is closed rather than drained of 30 MB).
     if (outcome.status !== undefined) {
       expect(outcome.status).toBe(403);
       expect(JSON.parse(outcome.body).error.code).toBe("quota_exceeded");
@@ -83,11 +84,8 @@ describe("slow clients and quotas enforced while streaming", () => {
   it("drops an upload that stalls after a few bytes within the idle timeout, keeping nothing", async () => {
     const outcome = await chunkedUpload(app, alice, { total: 1024 * 1024, chunk: 1000, everyMs: 10, stallAfter: 3000 });
     expect(outcome.ms).toBeLessThan(5_000);
-    // Either the 408 made it out before the connection closed, or the connection just closed.
-    if (outcome.status !== undefined) {
-      expect(outcome.status).toBe(408);
-      expect(JSON.parse(outcome.body).error.code).toBe("request_timeout");
-    }
+    expect(outcome.status).toBe(408);
+    expect(JSON.parse(outcome.body).error.code).toBe("request_timeout");
     expect(await app.storedObjects()).toEqual([]);
   });
 });
@@ -107,10 +105,8 @@ describe("a trickling upload", () => {
     const outcome = await chunkedUpload(app, alice, { total: 10 * 1024 * 1024, chunk: 200, everyMs: 20 });
     expect(outcome.ms).toBeLessThan(5_000);
     expect(outcome.written).toBeLessThan(100_000);
-    if (outcome.status !== undefined) {
-      expect(outcome.status).toBe(408);
-      expect(JSON.parse(outcome.body).error.code).toBe("request_timeout");
-    }
+    expect(outcome.status).toBe(408);
+    expect(JSON.parse(outcome.body).error.code).toBe("request_timeout");
     expect(await app.storedObjects()).toEqual([]);
   });
 
