@@ -1,7 +1,7 @@
 /**
  * Rewrites an original into what non-owners receive, without touching what it shows:
  * location metadata removed (DESIGN §10 "Location privacy"), scripts removed from SVG.
- * Pure and synchronous: a scan of the container, never a pixel decode.
+ * A scan of the container, never a pixel decode.
  */
 export interface OriginalScrubber {
   /** Whether this content type is one the scrubber reads (others are served as they are). */
@@ -9,5 +9,5 @@ export interface OriginalScrubber {
   /** Suffix of the entity tag of rewritten bytes (`<sha256>-<suffix>`). */
   readonly etagSuffix: string;
   /** The bytes to serve to non-owners; `removed` is false (and `bytes` the input) when there was nothing to remove. */
-  scrub(original: Buffer): { bytes: Buffer; removed: boolean };
+  scrub(original: Buffer): Promise<{ bytes: Buffer; removed: boolean }>;
 }

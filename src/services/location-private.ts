@@ -47,7 +47,7 @@ export function createLocationPrivateOriginals(deps: { store: BlobStore; scrubbe
     let flight = pending.get(blob.sha256);
     if (!flight) {
       flight = (async () => {
-        const { bytes, removed } = scrubber.scrub(await store.read(blob.storageKey));
+        const { bytes, removed } = await scrubber.scrub(await store.read(blob.storageKey));
         if (!removed) {
           rememberClean(blob.sha256);
           return undefined;

@@ -9,7 +9,7 @@ export function createLocationScrubber(): OriginalScrubber {
   return {
     etagSuffix: "nogps",
     handles: (contentType) => SCRUBBED.has(normaliseType(contentType)),
-    scrub: (original) => {
+    scrub: async (original) => {
       const { bytes, removed } = scrubLocation(original);
       return { bytes, removed };
     },

@@ -1,4 +1,3 @@
-import { optimize } from "svgo";
 import { normaliseType } from "../../domain/media-types.js";
 import type { OriginalScrubber } from "../../ports/original-scrubber.js";
 
@@ -12,7 +11,9 @@ export function createSvgSanitiser(): OriginalScrubber {
   return {
     etagSuffix: "safe",
     handles: (contentType) => normaliseType(contentType) === "image/svg+xml",
-    scrub(original) {
+    async scrub(original) {
+      // Loaded on the first SVG a non-owner asks for: most deployments never pay for it.
+      const { optimize } = await import("svgo");
       const text = original.toString("utf8");
       const serialise = (plugins: ["removeScripts"] | []) => optimize(text, { multipass: false, plugins, js2svg: { pretty: false } }).data;
       let cleaned: string;
