@@ -136,7 +136,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
   const acl = createAclService({ repos, assets, clock });
-  const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys.join(","), secret), assets, clock, presets: config.presets });
+  const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys, secret), assets, clock, presets: config.presets });
   const clientLimits = createClientLimits(config, options.api);
   const variantCache = createVariantCache({
     repos, store, locks, metrics, logger, budgetBytes: config.variantCacheBytes, flushHits: () => delivery.flushHits(),

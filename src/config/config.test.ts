@@ -85,4 +85,12 @@ describe("configuration", () => {
     expect(() => loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: '{"card":"w=0"}' })).toThrow(/ASSETD_PRESETS: preset 'card'/);
     expect(() => loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_PRESETS: "missing.json" })).toThrow(/ASSETD_PRESETS: neither JSON nor a readable file/);
   });
+
+  it("reads ASSETD_URL_SIGNING_KEY as a trimmed list of keys of at least 16 characters", () => {
+    const a = "a".repeat(16);
+    const b = "b".repeat(20);
+    expect(loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_URL_SIGNING_KEY: ` ${a} , ${b} ,` }).urlSigningKeys).toEqual([a, b]);
+    expect(loadConfig({ ASSETD_DATA_DIR: "/tmp/x" }).urlSigningKeys).toEqual([]);
+    expect(() => loadConfig({ ASSETD_DATA_DIR: "/tmp/x", ASSETD_URL_SIGNING_KEY: "short" })).toThrow(/ASSETD_URL_SIGNING_KEY: each key needs at least 16 characters/);
+  });
 });

@@ -69,12 +69,13 @@ describe("signed URLs", () => {
     expect(checkSignature(fresh.path, fresh.query, { keys: ["new-key"] }, now).kind).toBe("valid");
   });
 
-  it("derive a key from the JWT secret when none is configured, and parse lists", () => {
-    expect(urlSigningKeys(" a , b ,", "s").keys).toEqual(["a", "b"]);
-    const derived = urlSigningKeys(undefined, "secret").keys;
+  it("derive a key from the JWT secret when none is configured", () => {
+    expect(urlSigningKeys(["a", "b"], "s").keys).toEqual(["a", "b"]);
+    const derived = urlSigningKeys([], "secret").keys;
     expect(derived).toHaveLength(1);
     expect(derived[0]).not.toBe("secret");
-    expect(urlSigningKeys("", "secret").keys).toEqual(derived);
+    expect(urlSigningKeys([], "secret").keys).toEqual(derived);
+    expect(urlSigningKeys([], "other").keys).not.toEqual(derived);
   });
 
   it("clamp lifetimes to one week, one hour by default", () => {

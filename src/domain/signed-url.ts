@@ -80,12 +80,11 @@ export function signedUrlLifetime(requested: number | undefined): number {
 }
 
 /**
- * `ASSETD_URL_SIGNING_KEY` holds one or more keys separated by commas (the first signs);
- * unset, one key is derived from the JWT secret so a fresh install signs out of the box.
+ * The keys of `ASSETD_URL_SIGNING_KEY` (the first signs); none configured, one is derived
+ * from the JWT secret so a fresh install signs out of the box.
  */
-export function urlSigningKeys(configured: string | undefined, jwtSecret: string): UrlSigningKeys {
-  const keys = (configured ?? "").split(",").map((key) => key.trim()).filter((key) => key !== "");
-  if (keys.length > 0) return { keys };
+export function urlSigningKeys(configured: readonly string[], jwtSecret: string): UrlSigningKeys {
+  if (configured.length > 0) return { keys: [...configured] };
   return { keys: [createHmac("sha256", jwtSecret).update("assetd URL signing key").digest("base64url")] };
 }
 
