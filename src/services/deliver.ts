@@ -110,7 +110,10 @@ export function createDeliveryService(deps: DeliveryDeps) {
   const { assets, repos, store, engine, singleFlight, cpu, metrics, clock, logger } = deps;
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
-  const memory = new ByteCache<{ data: Buffer; contentType: string }>(deps.memoryCacheBytes);
+  // Only variants small enough to be served from memory enter it; larger ones always stream.
+  const memory = new ByteCache<{ data: Buffer; contentType: string }>(
+    deps.memoryCacheBytes, Math.min(STREAM_VARIANTS_ABOVE, Math.max(1, Math.floor(deps.memoryCacheBytes / 16))),
+  );
   deps.variantCache.onEvicted((cacheKeys) => {
     for (const key of cacheKeys) memory.delete(key);
   });
