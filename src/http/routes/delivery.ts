@@ -5,12 +5,10 @@ import { hasTransform, type Query } from "../../domain/recipe.js";
 import type { DeliveryService } from "../../services/deliver.js";
 import type { SignedPass, SignedUrlService } from "../../services/signed-urls.js";
 import { clientKey } from "../client-key.js";
+import { cacheControl, cacheDetail } from "../delivery-headers.js";
 import { contentDisposition } from "../headers.js";
 import { header, idParam, signedParts } from "../params.js";
 import { sendRanged } from "../ranges.js";
-
-const IMMUTABLE = "public, max-age=31536000, immutable";
-const PRIVATE = "private, max-age=3600";
 
 export interface DeliveryRouteDeps {
   delivery: Pick<DeliveryService, "original" | "variant">;
@@ -39,7 +37,7 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
   });
 
   function cacheHeaders(reply: FastifyReply, asset: AssetRow, pass: SignedPass | undefined): void {
-    reply.header("Cache-Control", asset.public ? IMMUTABLE : pass ? deps.signedUrls.privateCacheControl(pass) : PRIVATE);
+    reply.header("Cache-Control", cacheControl(asset.public, pass, deps.signedUrls));
     reply.header("X-Content-Type-Options", "nosniff");
   }
 
@@ -75,12 +73,7 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     });
     cacheHeaders(reply, variant.asset, pass);
     if (variant.negotiated) reply.header("Vary", "Accept");
-    // A hit on a first request tells that someone else already asked for the same content
-    // (dedup shares variants across owners): cache detail is for admins only.
-    if (request.caller?.admin) {
-      reply.header("X-Cache", variant.cache);
-      reply.header("Server-Timing", variant.cache === "HIT" ? "cache;desc=hit" : `render;dur=${variant.renderMs.toFixed(1)}`);
-    }
+    cacheDetail(request, reply, variant.cache, variant.renderMs);
     if (download) {
       reply.header("Content-Disposition", contentDisposition("attachment", variantFilename(variant.asset.filename, variant.contentType)));
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { HlsService } from "../../services/hls.js";
 import type { SignedUrlService } from "../../services/signed-urls.js";
+import { cacheControl, cacheDetail } from "../delivery-headers.js";
 import { signedParts } from "../params.js";
 import { sendRanged } from "../ranges.js";
 
@@ -26,15 +27,14 @@ export async function hlsRoutes(app: FastifyInstance, deps: HlsRouteDeps): Promi
       const { id, "*": name } = request.params as { id: string; "*": string };
       const result = await deps.hls.stream(request.caller, id, name, { signed: pass !== undefined });
       if (result.kind === "transcoding") {
-        reply.header("Retry-After", String(result.retryAfter)).header("Location", request.url).header("X-Cache", "MISS");
+        reply.header("Retry-After", String(result.retryAfter)).header("Location", request.url);
+        cacheDetail(request, reply, "MISS");
         reply.header("Cache-Control", "no-store");
         return reply.code(202).send({ status: "transcoding", retryAfter: result.retryAfter, location: request.url });
       }
-      reply.header("Cache-Control", result.public
-        ? "public, max-age=31536000, immutable"
-        : pass ? deps.signedUrls.privateCacheControl(pass) : "private, max-age=3600");
+      reply.header("Cache-Control", cacheControl(result.public, pass, deps.signedUrls));
       reply.header("X-Content-Type-Options", "nosniff");
-      reply.header("X-Cache", "HIT");
+      cacheDetail(request, reply, "HIT");
       // Through a signed URL, a playlist's URIs are signed too, so the player can follow them.
       const data = pass && name.endsWith(".m3u8")
         ? Buffer.from(deps.signedUrls.playlist(result.data.toString("utf8"), path, pass))
