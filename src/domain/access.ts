@@ -32,19 +32,18 @@ export function mayWrite(caller: Caller): boolean {
 /** null = anonymous. */
 export type Caller = Principal | null;
 
-/**
- * Whether the caller owns the asset (or is an admin): owners manage grants and upload
- * sessions. Other permissions come from `permissionsFor` in grants.ts, which the asset
- * service feeds with the caller's grants.
- */
-export function canWrite(caller: Caller, asset: AssetRow): boolean {
-  if (asset.status === "deleted") return false;
-  return caller?.admin === true || caller?.sub === asset.owner;
-}
-
 /** Owners and admins see owner-only facts such as GPS coordinates. */
 export function isOwnerView(caller: Caller, asset: AssetRow): boolean {
   return caller?.admin === true || caller?.sub === asset.owner;
+}
+
+/**
+ * Whether the caller may manage a live asset as its owner (or an admin): its grants, who
+ * may read it, its upload session. Other permissions come from `permissionsFor` in
+ * grants.ts, which the asset service feeds with the caller's grants.
+ */
+export function canManage(caller: Caller, asset: AssetRow): boolean {
+  return asset.status !== "deleted" && isOwnerView(caller, asset);
 }
 
 export function visibilityOf(caller: Caller): Visibility {

@@ -1,4 +1,4 @@
-import type { Caller } from "../domain/access.js";
+import { isOwnerView, type Caller } from "../domain/access.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { MAX_GRANTS_PER_ASSET, type Grant } from "../domain/grants.js";
 import type { Clock } from "../ports/clock.js";
@@ -20,7 +20,7 @@ export function createAclService(deps: AclServiceDeps) {
 
   async function manageable(caller: Caller, id: string) {
     const asset = await assets.find(caller, id, { tags: false });
-    if (!(caller?.admin || caller?.sub === asset.owner)) throw new AppError("forbidden", "only the owner or an admin may manage this asset's grants");
+    if (!isOwnerView(caller, asset)) throw new AppError("forbidden", "only the owner or an admin may manage this asset's grants");
     return asset;
   }
 

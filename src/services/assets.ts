@@ -1,5 +1,5 @@
 import { applyTagPatch } from "../domain/tags.js";
-import { visibilityOf, type Caller } from "../domain/access.js";
+import { canManage, visibilityOf, type Caller } from "../domain/access.js";
 import { permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
@@ -77,7 +77,7 @@ export function createAssetService(deps: AssetServiceDeps) {
   async function patch(caller: Caller, id: string, change: Omit<AssetPatch, "at">): Promise<AssetRow> {
     const asset = await find(caller, id, { need: "write" });
     // `public` is the `*` read grant: changing it is managing grants, for owners and admins.
-    if (change.public !== undefined && change.public !== asset.public && !(caller?.admin || caller?.sub === asset.owner)) {
+    if (change.public !== undefined && change.public !== asset.public && !canManage(caller, asset)) {
       throw new AppError("forbidden", "only the owner or an admin may change who can read this asset");
     }
     // Checked against the current set: adding the 65th tag fails, replacing one on a full asset works.

@@ -1,5 +1,5 @@
 import { checkTags } from "../domain/tags.js";
-import { canWrite, requirePrincipalOf, type Caller } from "../domain/access.js";
+import { canManage, requirePrincipalOf, type Caller } from "../domain/access.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { sanitiseFilename } from "../domain/filename.js";
 import { isAssetId, newAssetId } from "../domain/ids.js";
@@ -72,7 +72,7 @@ const SWEEP_BATCH = 100;
 /** The caller's own upload asset; someone else's is never visible: 404, not 403. */
 export async function findWritableUpload(repos: Repos, caller: Caller, id: string): Promise<AssetRow> {
   const asset = isAssetId(id) ? await repos.assets.get(id, { tags: false }) : undefined;
-  if (!asset || !canWrite(caller, asset)) throw new NotFoundError("upload");
+  if (!asset || !canManage(caller, asset)) throw new NotFoundError("upload");
   return asset;
 }
 
