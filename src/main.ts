@@ -8,6 +8,9 @@ import { readOrCreateSecret } from "./auth/secret.js";
 import type { Config } from "./config/index.js";
 import { openDatabase, migrate } from "./db/connect.js";
 import { createRepos } from "./db/repos.js";
+import { createOperations } from "./main/operations.js";
+import type { Gc } from "./services/gc.js";
+export type { GcReport } from "./services/gc.js";
 import type { Capabilities } from "./domain/capabilities.js";
 import { urlSigningKeys } from "./domain/signed-url.js";
 import { TypePolicy } from "./domain/media-types.js";
@@ -69,6 +72,8 @@ export interface Runtime {
   metrics: MetricsRegistry;
   delivery: DeliveryService;
   variantCache: VariantCache;
+  /** The garbage collector (also on the worker's schedule). */
+  gc: Gc;
   logger: PinoLogger;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
@@ -134,7 +139,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     headBytes: sniffer.headBytes, uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
     resumable: tus.staging,
   });
-  const assets = createAssetService({ repos, store, locks, clock, logger, abortUpload: uploads.abort });
+  const assets = createAssetService({
+    repos, clock, logger, abortUpload: uploads.abort, quotaDefaultBytes: config.quotaDefaultBytes, restarted: (asset) => ingest.startJobs(asset.id),
+  });
+  const operations = createOperations({ config, repos, store, clock, logger, sweepUploads: uploads.sweep });
   const acl = createAclService({ repos, assets, clock });
   const signedUrls = createSignedUrlService({ keys: urlSigningKeys(config.urlSigningKeys, secret), assets, clock, presets: config.presets });
   const clientLimits = createClientLimits(config, options.api);
@@ -154,7 +162,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const similar = createSimilarService({ assets, repos });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock, tenantIsolation: config.tenantIsolation });
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
-  const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
+  const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep, gc: (o) => operations.gc.run(o) });
   const status = createStatusService({
     repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
   });
@@ -198,6 +206,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     }
     const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
     queue.start(handlers, { concurrency: config.workerConcurrency });
+    operations.scheduler.start();
   };
   if (options.worker) startWorker();
 
@@ -208,7 +217,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker, gc: operations.gc,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });
@@ -226,6 +235,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         clearTimeout(force);
       }
       await queue.stop();
+      await operations.scheduler.stop();
       await clientLimits.close();
       await variantCache.idle();
       await delivery.flushHits().catch(() => {});

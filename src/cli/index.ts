@@ -7,6 +7,7 @@ import { registerClientCommands } from "./client-commands.js";
 const serveCommand = async (roles: { api: boolean; worker: boolean }, options: { printToken?: boolean } = {}) =>
   (await import("./serve.js")).serveCommand(roles, options);
 const migrateCommand = async () => (await import("./migrate.js")).migrateCommand();
+const gcCommand = async (options: { dryRun?: boolean }) => (await import("./gc.js")).gcCommand(options);
 const tokenCommand = async (options: Parameters<typeof import("./token.js").tokenCommand>[0]) => (await import("./token.js")).tokenCommand(options);
 
 const program = new Command("assetd")
@@ -26,6 +27,11 @@ program.command("worker")
 program.command("migrate")
   .description("create or upgrade the metadata database schema")
   .action(migrateCommand);
+
+program.command("gc")
+  .description("collect unreferenced content, expired trash, orphaned objects and staging leftovers now (JSON report)")
+  .option("--dry-run", "report what would be removed without removing anything")
+  .action(gcCommand);
 
 program.command("token")
   .description("mint a bearer token signed with the service's secret, or revoke one")

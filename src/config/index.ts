@@ -64,6 +64,12 @@ export interface Config {
   uploadSessionTtlSeconds: number;
   /** How often expired upload sessions are swept; 0 turns the schedule off. */
   sweepIntervalSeconds: number;
+  /** ASSETD_TRASH_TTL: how long a deleted asset can be restored (seconds). */
+  trashTtlSeconds: number;
+  /** ASSETD_GC_GRACE: unreferenced content and unnamed objects younger than this are kept (seconds). */
+  gcGraceSeconds: number;
+  /** ASSETD_GC_INTERVAL: how often a worker of the deployment runs gc; 0 turns the schedule off. */
+  gcIntervalSeconds: number;
   allowedTypes: readonly string[];
   maxPixels: number;
   maxOutputPixels: number;
@@ -148,6 +154,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     uploadUrlTtlSeconds: integer(read, "ASSETD_UPLOAD_URL_TTL", 15 * 60, 1, 7 * 24 * 3600),
     uploadSessionTtlSeconds: integer(read, "ASSETD_UPLOAD_SESSION_TTL", 24 * 3600, 1, 30 * 24 * 3600),
     sweepIntervalSeconds: integer(read, "ASSETD_SWEEP_INTERVAL", 60, 0, 24 * 3600),
+    trashTtlSeconds: integer(read, "ASSETD_TRASH_TTL", 7 * 24 * 3600, 0, 365 * 24 * 3600),
+    gcGraceSeconds: integer(read, "ASSETD_GC_GRACE", 3600, 0, 30 * 24 * 3600),
+    gcIntervalSeconds: integer(read, "ASSETD_GC_INTERVAL", 3600, 0, 30 * 24 * 3600),
     allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
     maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),

@@ -5,6 +5,9 @@ import { sqlDialect, type DialectName } from "./dialect/index.js";
 import { createAclRepo, createTokenRepo } from "./repos/acl.js";
 import { createAssetRepo } from "./repos/assets.js";
 import { createBlobRepo } from "./repos/blobs.js";
+import { createCounterRepo, createGcRepo } from "./repos/gc.js";
+import { createTrashRepo } from "./repos/trash.js";
+import { createPassRepo } from "./repos/passes.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
 import { createQuotaRepo } from "./repos/quotas.js";
 import { stats } from "./repos/stats.js";
@@ -31,6 +34,10 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     quotas: createQuotaRepo(db),
     acl: createAclRepo(db),
     tokens: createTokenRepo(db),
+    trash: createTrashRepo(db),
+    gc: createGcRepo(db),
+    counters: createCounterRepo(db),
+    passes: createPassRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

@@ -56,6 +56,8 @@ export function toBlobRow(row: Selectable<BlobTable>): BlobRow {
     createdAt: Number(row.created_at),
     lastVerifiedAt: row.last_verified_at === null ? null : Number(row.last_verified_at),
     replicated: row.replicated === 1,
+    state: row.state,
+    generation: Number(row.generation),
   };
 }
 

@@ -25,7 +25,15 @@ export interface BlobTable {
   created_at: number;
   last_verified_at: number | null;
   replicated: Defaulted<IntBool>;
+  /** live | collecting | gone (migration 005). */
+  state: Defaulted<BlobState>;
+  /** The incarnation of this content; each has its own raw object key. */
+  generation: Defaulted<number>;
+  /** When the refcount last fell to 0; NULL while referenced. */
+  released_at: Defaulted<number | null>;
 }
+
+export type BlobState = "live" | "collecting" | "gone";
 
 export interface AssetTable {
   id: string;
@@ -45,6 +53,10 @@ export interface AssetTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** The status before deletion, while restorable (migration 005). */
+  trashed_from: Defaulted<string | null>;
+  /** When the trash entry ended and the content reference was released. */
+  purged_at: Defaulted<number | null>;
   /**
    * `meta.phash` as a signed 64-bit integer (migration 002), written as a BigInt. Both
    * drivers read int8 back as a JS number, which drops low bits: compare it in SQL
@@ -138,6 +150,22 @@ export interface QuotaTable {
   reserved_bytes: Defaulted<number>;
 }
 
+export interface StatCounterTable {
+  name: string;
+  value: Defaulted<number>;
+}
+
+export interface MaintenanceRunTable {
+  name: string;
+  holder: string | null;
+  lease_until: Defaulted<number>;
+  started_at: Defaulted<number>;
+  finished_at: number | null;
+  outcome: string | null;
+  /** JSON text. */
+  report: string | null;
+}
+
 export interface Database {
   blob: BlobTable;
   asset: AssetTable;
@@ -149,4 +177,6 @@ export interface Database {
   job: JobTable;
   upload: UploadTable;
   quota: QuotaTable;
+  stat_counter: StatCounterTable;
+  maintenance_run: MaintenanceRunTable;
 }

@@ -6,6 +6,8 @@ export type { ByteRange };
 export interface StoredObject {
   key: string;
   size: number;
+  /** When the object was last written (epoch ms), where the backend says; listings only. */
+  modifiedAt?: number;
 }
 
 /**
@@ -70,6 +72,11 @@ export interface BlobStore {
    * Throws BlobNotFoundError when there is no object at `key`.
    */
   adopt(key: string): Promise<StagedObject>;
+  /**
+   * Removes staging leftovers (bytes of uploads a crashed process never committed) older
+   * than `maxAgeMs`; with `dryRun` only counts them. Returns how many.
+   */
+  sweepStaging?(maxAgeMs: number, options?: { dryRun?: boolean }): Promise<number>;
   /** Readiness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,8 @@ import type { Grant, Permission } from "../domain/grants.js";
 import type { AssetEvent, AssetFilter, AssetMeta, AssetRow, Visibility } from "../domain/asset.js";
 import type { QuotaRow } from "../domain/quota.js";
 import type { AssetStatus, Failure } from "../domain/states.js";
+import type { CounterRepo, GcRepo, TrashRepo } from "./gc.js";
+import type { PassRepo } from "./scheduler.js";
 
 export type { AssetEvent, AssetFilter, AssetMeta, AssetRow, QuotaRow, Visibility };
 
@@ -22,6 +24,10 @@ export interface BlobRow {
   createdAt: number;
   lastVerifiedAt: number | null;
   replicated: boolean;
+  /** live | collecting (gc is removing it) | gone (removed; the row is a tombstone). */
+  state: "live" | "collecting" | "gone";
+  /** The incarnation; each has its own raw key (domain/content-address.ts `rawKeyOf`). */
+  generation: number;
 }
 
 export interface VariantRow {
@@ -49,8 +55,22 @@ export interface NewAsset {
   createdAt: number;
 }
 
+/**
+ * The content an asset references. `generation`: the caller wrote this incarnation's bytes
+ * at `storageKey` (the row is inserted or revived); absent: it references the live row as
+ * it is (ContentCollectedError when there is none).
+ */
+export interface BlobRef {
+  sha256: string;
+  size: number;
+  storageKey: string;
+  sniffedType: string;
+  at: number;
+  generation?: number;
+}
+
 export interface IngestRecord {
-  blob: { sha256: string; size: number; storageKey: string; sniffedType: string; at: number };
+  blob: BlobRef;
   asset: NewAsset;
   /** The states the asset went through, in order; the last one is its status. */
   events: ReadonlyArray<{ from: AssetStatus | null; to: AssetStatus; reason: string; at: number }>;
@@ -98,7 +118,7 @@ export interface NewPendingAsset {
 
 export interface CompletionRecord {
   assetId: string;
-  blob: { sha256: string; size: number; storageKey: string; sniffedType: string; at: number };
+  blob: BlobRef;
   contentType: string;
   kind: AssetKind;
   /** Appended in order; the first leaves `pending`, the last is the asset's new status. */
@@ -240,16 +260,21 @@ export interface Repos {
   readonly variants: VariantRepo;
   readonly acl: AclRepo;
   readonly tokens: TokenRepo;
+  readonly trash: TrashRepo;
+  readonly gc: GcRepo;
+  readonly counters: CounterRepo;
+  readonly passes: PassRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.
    */
   recordIngest(record: IngestRecord): Promise<{ asset: AssetRow; blobCreated: boolean; refcount: number }>;
   /**
-   * One transaction: guarded transition `from` -> deleted (deleted_at set, event appended),
-   * the blob's refcount decremented and the owner's quota given the asset's bytes back
-   * (or, for a pending upload, its session closed and reservation released). Undefined
-   * when the asset was not in `from`.
+   * One transaction: guarded transition `from` -> deleted into the trash (deleted_at set,
+   * event appended, the blob reference kept until a purge: `refcount` is its current
+   * value) and the owner's quota given the asset's bytes back (or, for a pending upload,
+   * its session closed and reservation released; nothing to restore). Undefined when the
+   * asset was not in `from`.
    */
   softDelete(id: string, from: AssetStatus, reason: string, at: number): Promise<{ asset: AssetRow; refcount: number | null } | undefined>;
   /** Scoped to one owner when given, else the whole service. Deleted assets excluded. */

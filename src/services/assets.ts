@@ -4,18 +4,18 @@ import { permissionsFor, principalsOf, type Permission } from "../domain/grants.
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
 import { assertTransition } from "../domain/states.js";
-import type { BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
-import type { Locks } from "../ports/locks.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetEvent, AssetFilter, AssetPatch, AssetRow, Repos } from "../ports/repos.js";
 
 export interface AssetServiceDeps {
   repos: Repos;
-  store: BlobStore;
-  locks: Locks;
   clock: Clock;
   logger: Logger;
+  /** The owner's quota when they have none of their own (restores are charged again). */
+  quotaDefaultBytes?: number | null;
+  /** A restored asset that stopped at `verified`: queue its first job again. */
+  restarted?: (asset: AssetRow) => Promise<void>;
   /** A pending asset is an open upload session: deleting it aborts the session. */
   abortUpload?: (caller: Caller, id: string) => Promise<void>;
 }
@@ -33,7 +33,7 @@ export interface ListResult {
  * API never reveals that a private asset exists.
  */
 export function createAssetService(deps: AssetServiceDeps) {
-  const { repos, store, locks, clock, logger } = deps;
+  const { repos, clock, logger } = deps;
 
   /**
    * What the caller may do with the asset. Owners, admins and readers of public assets
@@ -66,7 +66,9 @@ export function createAssetService(deps: AssetServiceDeps) {
   }
 
   async function list(caller: Caller, filter: AssetFilter, limit: number, cursor: string | undefined): Promise<ListResult> {
-    if (filter.status === "deleted" && !caller?.admin) throw new AppError("forbidden", "only admins may list deleted assets");
+    // `status=deleted` is the trash: owners see their own restorable assets (the
+    // repository narrows it), admins every deleted asset.
+    if (filter.status === "deleted" && !caller) throw new AppError("forbidden", "sign in to see your trash");
     const beforeId = cursor === undefined ? undefined : decodeCursor(cursor);
     const rows = await repos.assets.list(filter, visibilityOf(caller), { limit: limit + 1, beforeId });
     const items = rows.slice(0, limit);
@@ -92,8 +94,16 @@ export function createAssetService(deps: AssetServiceDeps) {
     return repos.assets.events(id);
   }
 
-  /** Soft delete; when the last reference to the content goes, the bytes and variants go too. */
-  async function remove(caller: Caller, id: string): Promise<void> {
+  /**
+   * Into the trash (restorable for the trash TTL), or with `purge` out of it at once: the
+   * content reference is released and gc collects the bytes when nothing else holds them.
+   * Purging an asset already in the trash is allowed to its owner and admins.
+   */
+  async function remove(caller: Caller, id: string, options: { purge?: boolean } = {}): Promise<void> {
+    if (options.purge) {
+      const trashed = await findTrashed(caller, id).catch(() => undefined);
+      if (trashed) return purge(caller, id);
+    }
     // A background job may move the asset on (verified -> ready) between our read and our
     // compare-and-set; a delete still wins, so read the new state and try again.
     for (let attempt = 1; ; attempt++) {
@@ -102,24 +112,35 @@ export function createAssetService(deps: AssetServiceDeps) {
       assertTransition(asset.status, "deleted", id);
       const result = await repos.softDelete(id, asset.status, `deleted by ${caller?.sub ?? "anonymous"}`, clock.now());
       if (result) {
-        if (asset.blobSha256 && result.refcount === 0) await collectBlob(asset.blobSha256);
+        logger.info({ assetId: id, from: asset.status }, "asset moved to the trash");
+        if (options.purge) await purge(caller, id);
         return;
       }
       if (attempt === 5) throw new AppError("state_conflict", "the asset kept changing while being deleted; try again");
     }
   }
 
-  async function collectBlob(sha256: string): Promise<void> {
-    await locks.withLock(`blob:${sha256}`, async () => {
-      const blob = await repos.blobs.get(sha256);
-      if (!blob || blob.refcount > 0) return;
-      const variants = await repos.variants.listByBlob(sha256);
-      for (const variant of variants) await store.delete(variant.storageKey);
-      await repos.variants.delete(variants.map((v) => v.cacheKey));
-      await store.delete(blob.storageKey);
-      await repos.blobs.removeIfUnreferenced(sha256);
-      logger.info({ sha256, variants: variants.length }, "unreferenced content removed");
-    });
+  async function purge(caller: Caller, id: string): Promise<void> {
+    const purged = await repos.trash.purge(id, `purged by ${caller?.sub ?? "anonymous"}`, clock.now());
+    if (purged) logger.info({ assetId: id, refcount: purged.refcount }, "asset purged from the trash");
+  }
+
+  /** A deleted asset still in the trash that the caller may restore or purge (owner or admin); else 404. */
+  async function findTrashed(caller: Caller, id: string): Promise<AssetRow> {
+    const asset = isAssetId(id) ? await repos.assets.get(id, { tags: false }) : undefined;
+    if (!asset || asset.status !== "deleted" || !canManage(caller, asset) || !(await repos.trash.inTrash(id))) throw new NotFoundError();
+    return asset;
+  }
+
+  /** Back from the trash with the status it had; 404 once purged or expired. */
+  async function restore(caller: Caller, id: string): Promise<AssetRow> {
+    await findTrashed(caller, id);
+    const restored = await repos.trash.restore(id, `restored by ${caller?.sub ?? "anonymous"}`, clock.now(), deps.quotaDefaultBytes ?? null);
+    if (!restored) throw new NotFoundError();
+    logger.info({ assetId: id, status: restored.status }, "asset restored from the trash");
+    // Its background work may have stopped at the deletion: start it again (idempotent jobs).
+    if (restored.status === "verified" && deps.restarted) await deps.restarted(restored);
+    return restored;
   }
 
   /**
@@ -136,7 +157,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     return current;
   }
 
-  return { find, list, patch, events, remove, waitSettled };
+  return { find, list, patch, events, remove, restore, waitSettled };
 }
 
 export type AssetService = ReturnType<typeof createAssetService>;

@@ -1,6 +1,7 @@
 import { checkTags } from "../domain/tags.js";
 import type { Readable } from "node:stream";
-import { rawKey } from "../domain/content-address.js";
+import { rawKeyOf } from "../domain/content-address.js";
+import { ContentCollectedError } from "../ports/gc.js";
 import { arrivalEvents } from "../domain/arrival.js";
 import { AppError } from "../domain/errors.js";
 import { newAssetId } from "../domain/ids.js";
@@ -50,6 +51,12 @@ export interface IngestInput {
   public: boolean;
   tags: Record<string, string>;
   signal?: AbortSignal;
+}
+
+/** Where `place` put the bytes: the live row's key, or a new incarnation it wrote. */
+export interface PlacedBlob {
+  storageKey: string;
+  generation?: number;
 }
 
 /** What the bytes must turn out to be. */
@@ -116,21 +123,45 @@ export function createIngestService(deps: IngestDeps) {
 
   /**
    * Makes checked bytes visible at their content address (or drops them when that content
-   * is stored already) and runs `record` to write the rows, all under the per-content lock,
-   * which orders this against a concurrent delete of the same content: a blob is never
-   * removed between "it exists" and "refcount + 1". When `record` throws, an object this
-   * call created is taken back.
+   * is stored already) and runs `record` to write the rows. The per-content lock orders
+   * this against gc in the common case; the database decides when a lock was lost (see
+   * db/repos/ingest-writes.ts `referenceBlob`): a live row's bytes are referenced as they
+   * are, otherwise the bytes are written under a fresh incarnation's key that no gc has
+   * claimed, and only then does the row name them. When `record` fails, an object this
+   * call wrote is taken back once the database says nothing can still name it.
    */
-  async function place<T extends { blobCreated: boolean }>(sha256: string, staged: StagedObject, record: (at: number) => Promise<T>): Promise<T> {
-    const key = rawKey(sha256);
+  async function place<T extends { blobCreated: boolean }>(sha256: string, staged: StagedObject, record: (at: number, blob: PlacedBlob) => Promise<T>): Promise<T> {
     return locks.withLock(`blob:${sha256}`, async () => {
-      const known = await repos.blobs.get(sha256);
-      const present = known ? await store.head(key) : undefined;
-      const committed = present ? (await staged.discard(), "existed" as const) : await staged.commit(key);
+      let row = await repos.blobs.get(sha256);
+      if (row?.state === "live" && (await store.head(row.storageKey))) {
+        try {
+          const result = await record(clock.now(), { storageKey: row.storageKey });
+          await staged.discard();
+          return result;
+        } catch (error) {
+          if (!(error instanceof ContentCollectedError)) {
+            await staged.discard();
+            throw error;
+          }
+          // gc claimed the content after we looked (its lock or ours was lost): write again.
+          row = await repos.blobs.get(sha256);
+        }
+      }
+      const placed: PlacedBlob = row?.state === "live"
+        // Referenced but its object is missing from the store: these are the same bytes.
+        ? { storageKey: row.storageKey }
+        : { storageKey: rawKeyOf(sha256, (row?.generation ?? 0) + 1), generation: (row?.generation ?? 0) + 1 };
+      const committed = await staged.commit(placed.storageKey);
       try {
-        return await record(clock.now());
+        return await record(clock.now(), placed);
       } catch (error) {
-        if (committed === "created" && !known) await store.delete(key).catch(() => {});
+        if (committed === "created" && placed.generation !== undefined) {
+          const verdict = await repos.gc.fenceRawOrphan(sha256, placed.generation, placed.storageKey, clock.now()).catch(() => "keep" as const);
+          if (verdict === "delete") await store.delete(placed.storageKey).catch(() => {});
+        }
+        if (error instanceof ContentCollectedError) {
+          throw new AppError("state_conflict", "the same content was being removed at the same time; upload it again");
+        }
         throw error;
       }
     });
@@ -164,9 +195,9 @@ export function createIngestService(deps: IngestDeps) {
 
       const sha256 = measured.sha256;
       const id = newAssetId(startedAt);
-      const result = await place(sha256, staged, async (verifiedAt) => {
+      const result = await place(sha256, staged, async (verifiedAt, placed) => {
         const recorded = await repos.recordIngest({
-          blob: { sha256, size: measured.bytes, storageKey: rawKey(sha256), sniffedType: contentType, at: verifiedAt },
+          blob: { sha256, size: measured.bytes, ...placed, sniffedType: contentType, at: verifiedAt },
           asset: {
             id, owner: input.owner, filename: input.filename, declaredType: input.declaredType ?? null,
             contentType, kind: kindOf(contentType), size: measured.bytes, public: input.public, tags: input.tags,

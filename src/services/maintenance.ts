@@ -2,6 +2,7 @@ import { AppError, NotFoundError } from "../domain/errors.js";
 import type { AssetKind } from "../domain/media-types.js";
 import type { JobInfo, JobQueue, JobState } from "../ports/job-queue.js";
 import type { Repos } from "../ports/repos.js";
+import type { GcReport } from "./gc.js";
 import type { UploadService } from "./uploads.js";
 
 export type { JobInfo, JobState };
@@ -11,6 +12,8 @@ export interface MaintenanceDeps {
   queue: Pick<JobQueue, "enqueue" | "list" | "retry">;
   /** The upload expiry sweep, which also runs on a schedule. */
   sweep: UploadService["sweep"];
+  /** The garbage collector (services/gc.ts). */
+  gc: (options: { dryRun?: boolean }) => Promise<GcReport>;
 }
 
 /** Which ready assets to re-run metadata extraction for: one, all of a type, or all. */
@@ -70,6 +73,7 @@ export function createMaintenanceService(deps: MaintenanceDeps) {
     reprocess,
     retryDead,
     sweep: () => deps.sweep(),
+    gc: (options: { dryRun?: boolean }) => deps.gc(options),
   };
 }
 

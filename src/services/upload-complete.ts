@@ -1,6 +1,5 @@
 import type { Readable } from "node:stream";
 import type { Caller } from "../domain/access.js";
-import { rawKey } from "../domain/content-address.js";
 import { AppError, NotFoundError, isAppError, type ErrorCode, ERROR_STATUS } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
 import { declaredType, kindOf } from "../domain/media-types.js";
@@ -95,10 +94,10 @@ export function createUploadCompletion(deps: UploadCompletionDeps) {
       throw error;
     }
     const sha256 = measured.sha256;
-    const result = await ingest.place(sha256, staged, async (at) => {
+    const result = await ingest.place(sha256, staged, async (at, placed) => {
       const completed = await repos.uploads.complete({
         assetId: s.assetId,
-        blob: { sha256, size: measured.bytes, storageKey: rawKey(sha256), sniffedType: contentType, at },
+        blob: { sha256, size: measured.bytes, ...placed, sniffedType: contentType, at },
         contentType,
         kind: kindOf(contentType),
         events: [

@@ -5,6 +5,7 @@ import { sanitiseFilename } from "../domain/filename.js";
 import { isAssetId, newAssetId } from "../domain/ids.js";
 import { checkDeclaredType, declaredType, kindOf, normaliseType, type TypePolicy } from "../domain/media-types.js";
 import { planUpload, uploadDataKey } from "../domain/upload-plan.js";
+import { ContentCollectedError } from "../ports/gc.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
 import type { Locks } from "../ports/locks.js";
@@ -133,7 +134,7 @@ export function createUploadSessions(deps: UploadSessionDeps) {
     const sha256 = checked.sha256;
     return locks.withLock(`blob:${sha256}`, async () => {
       const blob = await repos.blobs.get(sha256);
-      if (!blob || !(await store.head(blob.storageKey))) return undefined;
+      if (!blob || blob.state !== "live" || !(await store.head(blob.storageKey))) return undefined;
       const typeCheck = checkDeclaredType(checked.declared, blob.sniffedType);
       if (!typeCheck.ok) {
         throw new AppError("type_mismatch", `declared ${typeCheck.declared} but the content is ${typeCheck.sniffed}`, {
@@ -141,7 +142,8 @@ export function createUploadSessions(deps: UploadSessionDeps) {
         });
       }
       const at = clock.now();
-      const { asset } = await repos.recordIngest({
+      // gc may claim the content after our look (a lost lock): then the bytes are sent after all.
+      const recorded = await repos.recordIngest({
         blob: { sha256, size: blob.size, storageKey: blob.storageKey, sniffedType: blob.sniffedType, at },
         asset: {
           id: newAssetId(at), owner, filename: checked.filename, declaredType: checked.declared ?? null,
@@ -154,8 +156,11 @@ export function createUploadSessions(deps: UploadSessionDeps) {
           { from: "uploaded", to: "verified", reason: `sha256 matches stored content sniffed as ${blob.sniffedType}`, at },
         ],
         quota: { reserved: 0, defaultMaxBytes: deps.quotaDefaultBytes },
+      }).catch((error: unknown) => {
+        if (error instanceof ContentCollectedError) return undefined;
+        throw error;
       });
-      return asset;
+      return recorded?.asset;
     });
   }
 

@@ -17,7 +17,12 @@ export function assetWhere(filter: AssetFilter, visibility: Visibility) {
   return (eb: AssetEb): Expression<SqlBool> => {
     const terms: Expression<SqlBool>[] = [];
 
-    if (visibility.kind === "principal") {
+    if (visibility.kind === "principal" && filter.status === "deleted") {
+      // The trash: only one's own deleted assets that can still be restored.
+      terms.push(visibility.owner === null ? sql<SqlBool>`1 = 0` : eb("asset.owner", "=", visibility.owner));
+      terms.push(eb("asset.purged_at", "is", null));
+      terms.push(eb("asset.trashed_from", "is not", null));
+    } else if (visibility.kind === "principal") {
       // Own, public (the `*` read grant, stored on the row) or granted to one of the
       // caller's principals; any permission includes seeing the asset. Anonymous callers
       // see public assets only. The grant probe is one lookup in asset_acl's primary key

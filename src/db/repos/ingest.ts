@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { AssetStatus } from "../../domain/states.js";
 import type { AssetRow, IngestRecord } from "../../ports/repos.js";
 import { toAssetRow, toIntBool } from "../rows.js";
@@ -54,30 +54,28 @@ export async function softDelete(
   // deleted -> deleted would pass the compare-and-set and release the blob a second time.
   if (from === "deleted") return undefined;
   return db.transaction().execute(async (trx) => {
+    // Into the trash: the asset keeps its reference on the content until it is restored,
+    // purged or expires (repos/trash.ts). A pending upload has no content to keep.
     const row = await trx
       .updateTable("asset")
-      .set({ status: "deleted", deleted_at: at, updated_at: at })
+      .set(from === "pending"
+        ? { status: "deleted", deleted_at: at, updated_at: at, purged_at: at }
+        : { status: "deleted", deleted_at: at, updated_at: at, trashed_from: from })
       .where("id", "=", id)
       .where("status", "=", from)
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
     await trx.insertInto("asset_event").values({ asset_id: id, from_status: from, to_status: "deleted", reason, at }).execute();
-    // A pending upload holds a reservation; anything past pending counts its bytes as used.
+    // A pending upload holds a reservation; anything past pending counts its bytes as used
+    // until it is deleted (a restore charges them again).
     const session = await dropSession(trx, id);
     if (!session && from !== "pending" && row.size !== null) {
       await adjustQuota(trx, row.owner, { used: -Number(row.size), reserved: 0 });
     }
     let refcount: number | null = null;
     if (row.blob_sha256 !== null) {
-      const blob = await trx
-        .updateTable("blob")
-        // Never below 0: a refcount that would go negative is a bookkeeping bug elsewhere,
-        // and a negative count would keep the blob from ever being collected.
-        .set({ refcount: sql<number>`case when refcount > 0 then refcount - 1 else 0 end` })
-        .where("sha256", "=", row.blob_sha256)
-        .returning("refcount")
-        .executeTakeFirst();
+      const blob = await trx.selectFrom("blob").select("refcount").where("sha256", "=", row.blob_sha256).executeTakeFirst();
       refcount = blob ? Number(blob.refcount) : null;
     }
     const tags = await trx.selectFrom("asset_tag").select(["key", "value"]).where("asset_id", "=", id).execute();

@@ -143,7 +143,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .set({
             status: to,
             updated_at: at,
-            ...(to === "deleted" ? { deleted_at: at } : {}),
+            ...(to === "deleted" ? { deleted_at: at, purged_at: at } : {}),
             ...(failure ? { failure_code: failure.code, failure_message: failure.message } : {}),
           })
           .where("id", "=", assetId)

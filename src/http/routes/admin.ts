@@ -75,6 +75,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): P
     return deps.maintenance.sweep();
   });
 
+  /** Runs gc now (it also runs on a schedule); `{dryRun: true}` reports without removing. */
+  app.post("/v1/admin/gc", async (request) => {
+    requireAdmin(request);
+    const body = (request.body ?? {}) as { dryRun?: unknown };
+    if (body.dryRun !== undefined && typeof body.dryRun !== "boolean") throw new InvalidParameterError("dryRun", "dryRun must be true or false");
+    return deps.maintenance.gc({ dryRun: body.dryRun === true });
+  });
+
   /** `{jti}` or `{token}`: that token is refused (401 token_revoked) by every API process from now on. */
   app.post("/v1/admin/tokens/revoke", async (request, reply) => {
     requireAdmin(request);

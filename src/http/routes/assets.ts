@@ -21,7 +21,7 @@ import { header, idParam, onlyKnownKeys, single, type QueryParams } from "../par
 export interface AssetRouteDeps extends ManifestDeps {
   maxUploadBytes: number;
   ingest: Pick<IngestService, "ingest">;
-  assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "waitSettled">;
+  assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "restore" | "waitSettled">;
   hls: Pick<HlsService, "statusOf">;
   quotas: Pick<QuotaService, "of">;
 }
@@ -82,7 +82,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
       }
       if (part.fieldname !== "file" || asset) {
         part.file.resume();
-        if (asset) await deps.assets.remove(request.caller, asset.id);
+        if (asset) await deps.assets.remove(request.caller, asset.id, { purge: true });
         throw new AppError("bad_request", "send exactly one file, in the form field 'file'");
       }
       asset = await deps.ingest.ingest({
@@ -158,10 +158,19 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
     return manifest(request, asset);
   });
 
+  /** Into the trash (restorable for ASSETD_TRASH_TTL); `?purge=true` skips it (or empties it for this asset). */
   app.delete("/v1/assets/:id", async (request, reply) => {
     requirePrincipal(request.caller);
-    await deps.assets.remove(request.caller, idParam(request));
+    const purge = (request.query as Record<string, unknown>).purge;
+    if (purge !== undefined && purge !== "true" && purge !== "false") throw new InvalidParameterError("purge", "purge must be true or false");
+    await deps.assets.remove(request.caller, idParam(request), { purge: purge === "true" });
     return reply.code(204).send();
+  });
+
+  /** Back from the trash, with the status it had before the delete. */
+  app.post("/v1/assets/:id/restore", async (request) => {
+    requirePrincipal(request.caller);
+    return manifest(request, await deps.assets.restore(request.caller, idParam(request)));
   });
 }
 

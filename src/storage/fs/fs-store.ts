@@ -147,6 +147,8 @@ export async function createFsStore(root: string, options: FsStoreOptions = {}):
       return pathOf(key);
     },
 
+    sweepStaging: (maxAgeMs, options) => staging.sweep(maxAgeMs, Date.now(), options?.dryRun ?? false),
+
     async ping() {
       await access(staging.dir, constants.W_OK);
       await access(base, constants.W_OK);

@@ -34,7 +34,8 @@ async function* walk(root: string, dirKey: string, prefix: string): AsyncGenerat
       if (childDir.startsWith(prefix) || prefix.startsWith(childDir)) yield* walk(root, childDir, prefix);
     } else if (entry.isFile() && key.startsWith(prefix)) {
       try {
-        yield { key, size: (await stat(join(root, key))).size };
+        const info = await stat(join(root, key));
+        yield { key, size: info.size, modifiedAt: info.mtimeMs };
       } catch (e) {
         // Deleted between readdir and stat: it is simply no longer listed.
         if (!isMissing(e)) throw e;

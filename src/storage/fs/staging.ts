@@ -88,21 +88,21 @@ export class StagingArea {
    * Younger files are kept: another process sharing this store may still be writing them,
    * and an active upload refreshes its file's mtime with every write.
    */
-  async sweep(maxAgeMs: number, now: number = Date.now()): Promise<number> {
+  async sweep(maxAgeMs: number, now: number = Date.now(), dryRun = false): Promise<number> {
     let removed = 0;
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
       try {
         const info = await stat(path);
         if (info.isFile() && now - info.mtimeMs > maxAgeMs) {
-          await rm(path, { force: true });
+          if (!dryRun) await rm(path, { force: true });
           removed++;
         }
       } catch (e) {
         this.logger.warn({ err: e, path }, "could not sweep staging file");
       }
     }
-    if (removed > 0) this.logger.info({ removed, dir: this.dir }, "removed stale staging files");
+    if (removed > 0 && !dryRun) this.logger.info({ removed, dir: this.dir }, "removed stale staging files");
     return removed;
   }
 }

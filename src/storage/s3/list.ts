@@ -38,7 +38,7 @@ export async function* listObjects(client: S3Client, request: ListRequest): Asyn
     for (const object of page.Contents ?? []) {
       const key = object.Key?.slice(storePrefix.length);
       if (key === undefined || !isValidKey(key)) continue;
-      yield { key, size: object.Size ?? 0 };
+      yield { key, size: object.Size ?? 0, ...(object.LastModified ? { modifiedAt: object.LastModified.getTime() } : {}) };
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

@@ -278,6 +278,13 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
       return mapped(getSignedUrl(presigner, command, { expiresIn: expiresInSeconds }));
     },
 
+    async sweepStaging(maxAgeMs, options) {
+      const swept = await sweepStaging(client, {
+        bucket, stagingPrefix, objectMaxAgeMs: maxAgeMs, uploadMaxAgeMs: Math.max(maxAgeMs, STALE_UPLOAD_MS), dryRun: options?.dryRun ?? false,
+      });
+      return swept.objects + swept.uploads;
+    },
+
     async ping() {
       try {
         // Bounded: a readiness probe must answer even when the store silently drops packets.

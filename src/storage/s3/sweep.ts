@@ -17,6 +17,8 @@ export interface SweepRequest {
   /** Multipart uploads older than this were abandoned (a crash mid-upload). */
   uploadMaxAgeMs: number;
   now?: number;
+  /** Only count what would be removed. */
+  dryRun?: boolean;
   /** Stops the sweep between (and during) requests, e.g. when the store closes. */
   signal?: AbortSignal;
 }
@@ -40,6 +42,10 @@ export async function sweepStaging(client: S3Client, request: SweepRequest): Pro
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: stagingPrefix, ContinuationToken: token }), options);
     for (const object of page.Contents ?? []) {
       if (!object.Key || !object.LastModified || now - object.LastModified.getTime() <= request.objectMaxAgeMs) continue;
+      if (request.dryRun) {
+        objects++;
+        continue;
+      }
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }), options).catch((e: unknown) => {
         if (!isMissingObject(e)) throw e;
       });
@@ -58,6 +64,10 @@ export async function sweepStaging(client: S3Client, request: SweepRequest): Pro
     for (const upload of page.Uploads ?? []) {
       if (!upload.Key || !upload.UploadId || !upload.Initiated) continue;
       if (now - upload.Initiated.getTime() <= request.uploadMaxAgeMs) continue;
+      if (request.dryRun) {
+        uploads++;
+        continue;
+      }
       await client
         .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }), options)
         .catch((e: unknown) => {
