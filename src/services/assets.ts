@@ -1,5 +1,5 @@
 import { applyTagPatch } from "../domain/tags.js";
-import { canManage, visibilityOf, type Caller } from "../domain/access.js";
+import { canManage, isOwnerView, visibilityOf, type Caller } from "../domain/access.js";
 import { permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
@@ -128,7 +128,7 @@ export function createAssetService(deps: AssetServiceDeps) {
   /** A deleted asset still in the trash that the caller may restore or purge (owner or admin); else 404. */
   async function findTrashed(caller: Caller, id: string): Promise<AssetRow> {
     const asset = isAssetId(id) ? await repos.assets.get(id, { tags: false }) : undefined;
-    if (!asset || asset.status !== "deleted" || !canManage(caller, asset) || !(await repos.trash.inTrash(id))) throw new NotFoundError();
+    if (!asset || asset.status !== "deleted" || !isOwnerView(caller, asset) || !(await repos.trash.inTrash(id))) throw new NotFoundError();
     return asset;
   }
 

@@ -123,6 +123,8 @@ for (const target of await dialectTargets("repos")) {
           createdAt: record.blob.at,
           lastVerifiedAt: null,
           replicated: false,
+          state: "live",
+          generation: 1,
         });
       });
 
@@ -191,30 +193,36 @@ for (const target of await dialectTargets("repos")) {
     });
 
     describe("softDelete", () => {
-      it("releases one blob reference per deleted asset and never goes below zero", async () => {
+      it("keeps a trashed asset's reference until it is purged, and never goes below zero", async () => {
         const content = sha("shared");
         const first = await repos.recordIngest(ingestRecord({ sha256: content }));
         const second = await repos.recordIngest(ingestRecord({ sha256: content }));
         expect(second.refcount).toBe(2);
 
         const deleted = await repos.softDelete(first.asset.id, "verified", "user request", 10_000);
-        expect(deleted?.refcount).toBe(1);
+        expect(deleted?.refcount).toBe(2);
         expect(deleted?.asset).toMatchObject({ status: "deleted", deletedAt: 10_000, updatedAt: 10_000 });
         expect((await repos.assets.events(first.asset.id)).at(-1)).toMatchObject({ from: "verified", to: "deleted", reason: "user request" });
 
         // A second delete (or one from a stale state) loses the compare-and-set.
         expect(await repos.softDelete(first.asset.id, "verified", "again", 11_000)).toBeUndefined();
         expect(await repos.softDelete(first.asset.id, "deleted", "again", 11_000)).toBeUndefined();
+        expect(await repos.trash.inTrash(first.asset.id)).toBe(true);
+        expect(await repos.trash.purge(first.asset.id, "purged", 10_500)).toEqual({ refcount: 1 });
+        expect(await repos.trash.purge(first.asset.id, "purged", 10_600)).toBeUndefined();
         expect((await repos.blobs.get(content))?.refcount).toBe(1);
 
         await database.handle.db.updateTable("blob").set({ refcount: 0 }).where("sha256", "=", content).execute();
-        expect((await repos.softDelete(second.asset.id, "verified", "user request", 12_000))?.refcount).toBe(0);
+        await repos.softDelete(second.asset.id, "verified", "user request", 12_000);
+        expect(await repos.trash.purge(second.asset.id, "purged", 12_000)).toEqual({ refcount: 0 });
       });
 
       it("removes an unreferenced blob row only at refcount 0", async () => {
         const { asset, } = await repos.recordIngest(ingestRecord({ sha256: sha("gc me") }));
         expect(await repos.blobs.removeIfUnreferenced(sha("gc me"))).toBe(false);
         await repos.softDelete(asset.id, "verified", "user request", 2);
+        expect(await repos.blobs.removeIfUnreferenced(sha("gc me"))).toBe(false);
+        await repos.trash.purge(asset.id, "purged", 3);
         expect(await repos.blobs.removeIfUnreferenced(sha("gc me"))).toBe(true);
         expect(await repos.blobs.get(sha("gc me"))).toBeUndefined();
         // Deleted assets keep their history.
@@ -225,6 +233,7 @@ for (const target of await dialectTargets("repos")) {
         const content = sha("revived");
         const { asset } = await repos.recordIngest(ingestRecord({ sha256: content }));
         await repos.softDelete(asset.id, "verified", "user request", 2);
+        await repos.trash.purge(asset.id, "purged", 3);
         const again = await repos.recordIngest(ingestRecord({ sha256: content }));
         expect(again).toMatchObject({ blobCreated: false, refcount: 1 });
       });

@@ -97,7 +97,10 @@ describe("identity, visibility and the manifest API", () => {
     const badCursor = await fetch(`${app.url}/v1/assets?cursor=zzz`, { headers: bearer(bob) });
     expect(badCursor.status).toBe(400);
     expect((await fetch(`${app.url}/v1/assets?limit=5000`, { headers: bearer(bob) })).status).toBe(400);
-    expect((await fetch(`${app.url}/v1/assets?status=deleted`, { headers: bearer(bob) })).status).toBe(403);
+    // status=deleted is one's own trash.
+    const trash = await fetch(`${app.url}/v1/assets?status=deleted`, { headers: bearer(bob) });
+    expect(trash.status).toBe(200);
+    expect((await json(trash)).items.every((i: { owner: string }) => i.owner === "bob")).toBe(true);
   });
 
   it("soft-deletes: 404 to the owner, visible as deleted to admins", async () => {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryLocks } from "../../src/locks/memory.js";
 import { silentLogger } from "../../src/ports/logger.js";
 import type { Repos } from "../../src/ports/repos.js";
 import { createAssetService } from "../../src/services/assets.js";
@@ -20,7 +19,7 @@ describe("deleting while a job changes the asset", () => {
   });
   afterAll(() => app.close());
 
-  it("still deletes, and releases the content", async () => {
+  it("still deletes; purged, its content is collected", async () => {
     const owner = await app.token("rae");
     const created = (await upload(app, owner, fixture("formats/palette-trns-debian-logo-256x256.png"), { "content-type": "image/png" })).body;
     expect(created.status).toBe("verified");
@@ -38,12 +37,17 @@ describe("deleting while a job changes the asset", () => {
         },
       },
     });
-    const service = createAssetService({ repos, store: app.runtime.store, locks: createMemoryLocks(), clock: { now: Date.now }, logger: silentLogger });
+    const service = createAssetService({ repos, clock: { now: Date.now }, logger: silentLogger });
 
-    await service.remove({ sub: "rae", groups: [], admin: false }, created.id);
+    const rae = { sub: "rae", groups: [], admin: false };
+    await service.remove(rae, created.id);
     expect(raced).toBe(true);
     expect((await real.assets.get(created.id))?.status).toBe("deleted");
-    expect(await real.blobs.get(created.sha256)).toBeUndefined();
+    // In the trash the content is still held; purged, gc removes it.
+    expect((await real.blobs.get(created.sha256))?.refcount).toBe(1);
+    await service.remove(rae, created.id, { purge: true });
+    expect((await app.runtime.gc.run()).blobs.removed).toBe(1);
+    expect((await real.blobs.get(created.sha256))?.state).toBe("gone");
     expect((await app.storedObjects()).filter((key) => key.endsWith(created.sha256))).toEqual([]);
   });
 });

@@ -142,16 +142,24 @@ describe("streaming ingest", () => {
     const blob = await app.runtime.repos.blobs.get(sha256(data));
     expect(blob?.refcount).toBe(20);
 
-    // Deleting all but one keeps the bytes; deleting the last removes them.
+    // Trashed assets still hold the content; purging all but one keeps the bytes; purging
+    // the last lets gc remove them.
     const all = [...ids];
     for (const id of all.slice(1)) {
       expect((await fetch(`${app.url}/v1/assets/${id}`, { method: "DELETE", headers: bearer(alice) })).status).toBe(204);
     }
+    expect((await app.runtime.repos.blobs.get(sha256(data)))?.refcount).toBe(20);
+    for (const id of all.slice(1)) {
+      expect((await fetch(`${app.url}/v1/assets/${id}?purge=true`, { method: "DELETE", headers: bearer(alice) })).status).toBe(204);
+    }
     expect((await app.runtime.repos.blobs.get(sha256(data)))?.refcount).toBe(1);
     const variant = await fetch(`${app.url}/a/${all[0]}?w=64`, { headers: bearer(alice) });
     expect(variant.status).toBe(200);
-    expect((await fetch(`${app.url}/v1/assets/${all[0]}`, { method: "DELETE", headers: bearer(alice) })).status).toBe(204);
-    expect(await app.runtime.repos.blobs.get(sha256(data))).toBeUndefined();
+    expect((await fetch(`${app.url}/v1/assets/${all[0]}?purge=true`, { method: "DELETE", headers: bearer(alice) })).status).toBe(204);
+    const gc = await fetch(`${app.url}/v1/admin/gc`, { method: "POST", headers: { ...bearer(app.admin), "content-type": "application/json" }, body: "{}" });
+    expect(gc.status).toBe(200);
+    expect((await gc.json()).blobs).toMatchObject({ removed: 1, bytes: data.length });
+    expect((await app.runtime.repos.blobs.get(sha256(data)))?.state).toBe("gone");
     expect((await stored()).filter((p) => p.endsWith(sha256(data)))).toHaveLength(0);
     expect(await app.runtime.repos.variants.listByBlob(sha256(data))).toHaveLength(0);
     expect((await fetch(`${app.url}/v1/assets/${all[0]}`, { headers: bearer(alice) })).status).toBe(404);

@@ -31,7 +31,9 @@ export interface TestApp {
 export async function startApp(env: Record<string, string> = {}, roles = { api: true, worker: true }): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), "assetd-test-"));
   const backend = BACKEND === "scale" ? await scaleBackend() : embeddedBackend(dataDir);
-  const config = loadConfig({ ASSETD_DATA_DIR: dataDir, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "silent", ...backend.env, ...env });
+  const config = loadConfig({ ASSETD_DATA_DIR: dataDir, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "silent",
+    // gc on demand only, and without a grace period, so tests see its effect at once.
+    ASSETD_GC_GRACE: "0", ASSETD_GC_INTERVAL: "0", ...backend.env, ...env });
   const runtime = await createRuntime(config, roles);
   const url = (await runtime.listen()).replace("[::1]", "127.0.0.1");
   const admin = await runtime.tokens.sign({ sub: "admin", admin: true });

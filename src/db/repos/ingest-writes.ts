@@ -28,8 +28,10 @@ import { ContentCollectedError } from "../../ports/gc.js";
  */
 export async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["blob"]): Promise<{ created: boolean; refcount: number }> {
   const generation = blob.generation;
-  if (generation !== undefined) {
-    if (generation === 1) {
+  {
+    // No row at all: the first incarnation (a caller without `generation` names bytes it
+    // placed at `storageKey` as well; rows are never deleted, gc leaves tombstones).
+    if (generation === undefined || generation === 1) {
       const inserted = await trx
         .insertInto("blob")
         .values({
@@ -40,7 +42,7 @@ export async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["b
         .returning("refcount")
         .executeTakeFirst();
       if (inserted) return { created: true, refcount: Number(inserted.refcount) };
-    } else {
+    } else if (generation !== undefined) {
       const revived = await trx
         .updateTable("blob")
         .set({
