@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/index.js";
 import { registerClientCommands } from "./client-commands.js";
+import { packageVersion } from "./version.js";
 
 // The server's modules (database drivers, sharp, pdfjs, the AWS SDK) load only for the
 // commands that run a server, so client commands start fast.
@@ -11,6 +12,7 @@ const tokenCommand = async (options: Parameters<typeof import("./token.js").toke
 
 const program = new Command("assetd")
   .description("Self-hostable digital-asset service: content-addressed storage and on-demand variants")
+  .version(packageVersion(), "-V, --version", "print the version")
   .showHelpAfterError();
 
 program.command("serve")
