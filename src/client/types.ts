@@ -178,6 +178,8 @@ export interface NewUpload {
   sha256?: string;
   tags?: Record<string, string>;
   public?: boolean;
+  /** Upload in parts even when the server's threshold would take one PUT. */
+  multipart?: boolean;
 }
 
 export interface SinglePlan {
