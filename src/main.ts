@@ -30,6 +30,7 @@ import { createMetricsRegistry, type MetricsRegistry } from "./observability/met
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobQueue } from "./ports/job-queue.js";
+import type { ToolStatus } from "./ports/transcoder.js";
 import type { Repos } from "./ports/repos.js";
 import { createAclService } from "./services/acl.js";
 import { createAssetService } from "./services/assets.js";
@@ -70,6 +71,8 @@ export interface Runtime {
   delivery: DeliveryService;
   variantCache: VariantCache;
   logger: PinoLogger;
+  /** The optional media tools (ffmpeg, ffprobe, pdfjs…) and whether each is usable. */
+  tools(): Promise<ToolStatus[]>;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
   /** Starts the worker role (when the runtime was created without it). */
@@ -209,6 +212,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   let closed = false;
   return {
     config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker,
+    tools: status.tools,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });

@@ -29,7 +29,6 @@ export interface Readiness {
 
 /** What the service reports about itself: usage statistics and dependency readiness. */
 export function createStatusService(deps: StatusDeps) {
-  // Installed tools do not change while the process runs: ask once.
   let tools: Promise<ToolStatus[]> | undefined;
 
   /**
@@ -83,11 +82,16 @@ export function createStatusService(deps: StatusDeps) {
     if (!caller?.admin) {
       return { ready, checks: Object.fromEntries(Object.entries(checks).map(([name, { ok }]) => [name, { ok }])) };
     }
-    tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
-    return { ready, checks, engine: deps.engine, tools: await tools };
+    return { ready, checks, engine: deps.engine, tools: await toolStatuses() };
   }
 
-  return { stats, readiness };
+  /** The optional media tools, each with its name: asked once, since installs do not change while the process runs. */
+  function toolStatuses(): Promise<ToolStatus[]> {
+    tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
+    return tools;
+  }
+
+  return { stats, readiness, tools: toolStatuses };
 }
 
 export type StatusService = ReturnType<typeof createStatusService>;
