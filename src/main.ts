@@ -173,7 +173,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
+      publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
       ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },

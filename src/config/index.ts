@@ -7,7 +7,7 @@ import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import {
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
-  redisUrl, secret, signingKeys, storageLocation, trustedHosts, url,
+  redisUrl, secret, signingKeys, storageLocation, trustProxy, trustedHosts, url,
 } from "./values.js";
 export { ConfigError, parseByteSize } from "./values.js";
 
@@ -43,6 +43,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** ASSETD_TRUSTED_HOSTS: Host headers URLs may be built on while publicUrl is unset. */
   trustedHosts: readonly TrustedHost[];
+  /** ASSETD_TRUST_PROXY: peers whose X-Forwarded-* headers are believed (false: none). */
+  trustProxy: false | number | readonly string[];
   /** Origins browsers may call the API from: ["*"] (any), or exact origins. */
   corsOrigins: readonly string[];
   jwtSecret: string | undefined;
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxVideoPixels: integer(read, "ASSETD_MAX_VIDEO_PIXELS", 4096 * 4096, 1, 100_000_000),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     trustedHosts: Object.freeze(trustedHosts(read("ASSETD_TRUSTED_HOSTS"), host)),
+    trustProxy: trustProxy(read("ASSETD_TRUST_PROXY")),
     corsOrigins: Object.freeze(corsOrigins(read("ASSETD_CORS_ORIGINS"))),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     urlSigningKeys: Object.freeze(signingKeys(read("ASSETD_URL_SIGNING_KEY"))),

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
@@ -208,4 +209,32 @@ export function storageLocation(text: string | undefined, dataDir: string): { ur
 
 export function fileLocation(url: string): { url: string; location: StorageLocation } {
   return { url, location: Object.freeze({ kind: "fs", root: decodeURIComponent(new URL(url).pathname) }) };
+}
+
+/** Named address ranges proxy-addr (Fastify's trustProxy) understands. */
+const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * ASSETD_TRUST_PROXY: which peers may tell us the client's address, scheme and host
+ * (X-Forwarded-For/-Proto/-Host). Unset: nobody. A number: that many proxy hops in front.
+ * Else a list of addresses, CIDRs or loopback/linklocal/uniquelocal. "Everyone" is not
+ * offered: it lets any client pick its own address for rate limits.
+ */
+export function trustProxy(text: string | undefined): false | number | string[] {
+  if (text === undefined || text === "" || text === "false") return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops < 1 || hops > 10) throw new ConfigError("ASSETD_TRUST_PROXY", `expected 1 to 10 proxy hops, got ${text}`);
+    return hops;
+  }
+  const entries = list(text) ?? [];
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_RANGES.has(entry) && (family === 0 || !validBits || extra !== undefined)) {
+      throw new ConfigError("ASSETD_TRUST_PROXY", `expected a number of hops, or addresses, CIDRs, loopback, linklocal or uniquelocal; got '${entry}'`);
+    }
+  }
+  return entries;
 }

@@ -38,6 +38,8 @@ export interface AppDeps {
   publicUrl: string | undefined;
   /** Host headers manifests may be built on while publicUrl is unset. */
   trustedHosts: readonly TrustedHost[];
+  /** Peers whose X-Forwarded-For/-Proto/-Host are believed (Fastify's trustProxy); false: none. */
+  trustProxy?: false | number | readonly string[];
   /** ["*"] or exact origins allowed to call the API from a browser. */
   corsOrigins: readonly string[];
   maxUploadBytes: number;
@@ -75,10 +77,17 @@ const EXPOSED_HEADERS = [
 ];
 
 /** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
+/** A hop count as proxy-addr's own rule (trust the n nearest peers), which Fastify's types leave out. */
+function trustProxyOption(trust: false | number | readonly string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 1024 * 1024,
+    trustProxy: trustProxyOption(deps.trustProxy ?? false),
     // Per-request log lines cost more than a cached variant hit; metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
