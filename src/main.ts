@@ -46,6 +46,7 @@ import { createStatusService } from "./services/status.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
+import { createEventRetention } from "./services/event-retention.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 
@@ -180,6 +181,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     })
     : undefined;
 
+  const eventRetention = createEventRetention({ eventLog: repos.eventLog, clock, retentionDays: config.eventRetentionDays });
   let working = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   const startWorker = () => {
@@ -193,6 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
         variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
+        eventRetention.prune().catch((error: unknown) => logger.warn({ err: error }, "event retention pass failed"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
