@@ -47,6 +47,7 @@ import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./s
 import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
 import { createEventRetention } from "./services/event-retention.js";
+import { setUpTracing } from "./main/tracing.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 
@@ -84,7 +85,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
   const clock = systemClock;
 
+  const tracing = setUpTracing(config);
   const database = await openDatabase(config.databaseUrl, {
+    onQuery: tracing.onQuery,
     busyTimeoutMs: config.sqliteBusyTimeoutMs,
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
@@ -101,12 +104,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
   );
-  const { store, tus } = storage;
+  const { tus } = storage;
+  const store = tracing.store(storage.store);
   const coordination = createCoordination(config, database, logger);
-  const { queue, locks } = coordination;
+  const { locks } = coordination;
+  // Jobs carry the enqueuing request's trace (W3C traceparent in the payload).
+  const queue = tracing.queue(coordination.queue);
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
   const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
-  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs });
+  const engine = tracing.engine(createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs }));
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
@@ -122,11 +128,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const sniffer = createSniffer();
   const policy = new TypePolicy(config.allowedTypes);
-  const ingest = createIngestService({
+  const ingest = tracing.service(createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
-  });
+  }), "ingest", ["ingest"]);
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
@@ -178,6 +184,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      tracer: tracing.tracer,
     })
     : undefined;
 
@@ -236,6 +243,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await pdfPages.close();
       await broadcast?.close();
       await storage.close();
+      await tracing.close().catch(() => undefined);
       await database.close();
     },
   };
