@@ -47,6 +47,8 @@ import { createStatusService } from "./services/status.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
+import { createEventRetention } from "./services/event-retention.js";
+import { setUpTracing } from "./main/tracing.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 
@@ -86,7 +88,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
   const clock = systemClock;
 
+  const tracing = setUpTracing(config);
   const database = await openDatabase(config.databaseUrl, {
+    onQuery: tracing.onQuery,
     busyTimeoutMs: config.sqliteBusyTimeoutMs,
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
@@ -103,12 +107,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
   );
-  const { store, tus } = storage;
+  const { tus } = storage;
+  const store = tracing.store(storage.store);
   const coordination = createCoordination(config, database, logger);
-  const { queue, locks } = coordination;
+  const { locks } = coordination;
+  // Jobs carry the enqueuing request's trace (W3C traceparent in the payload).
+  const queue = tracing.queue(coordination.queue);
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
   const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
-  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs });
+  const engine = tracing.engine(createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs }));
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
@@ -124,11 +131,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const sniffer = createSniffer();
   const policy = new TypePolicy(config.allowedTypes);
-  const ingest = createIngestService({
+  const ingest = tracing.service(createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
-  });
+  }), "ingest", ["ingest"]);
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
@@ -180,9 +187,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      tracer: tracing.tracer,
     })
     : undefined;
 
+  const eventRetention = createEventRetention({ eventLog: repos.eventLog, clock, retentionDays: config.eventRetentionDays });
   let working = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   const startWorker = () => {
@@ -196,6 +205,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
         variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
+        eventRetention.prune().catch((error: unknown) => logger.warn({ err: error }, "event retention pass failed"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
@@ -237,6 +247,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await pdfPages.close();
       await broadcast?.close();
       await storage.close();
+      await tracing.close().catch(() => undefined);
       await database.close();
     },
   };

@@ -12,6 +12,18 @@ describe("configuration", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("exports traces only when the standard OTEL_* variables ask for it", () => {
+    expect(loadConfig({}).tracesExporter).toBe("none");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/v1/traces" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "otlp" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracesExporter).toBe("none");
+    expect(loadConfig({ OTEL_SDK_DISABLED: "true", OTEL_TRACES_EXPORTER: "otlp" }).tracesExporter).toBe("none");
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(ConfigError);
+    expect(loadConfig({ ASSETD_EVENT_RETENTION_DAYS: "0" }).eventRetentionDays).toBe(0);
+    expect(loadConfig({}).eventRetentionDays).toBe(365);
+  });
+
   it("parses the clamd address once, into a host and port or a socket path", () => {
     expect(loadConfig({}).clamd).toBeUndefined();
     expect(loadConfig({ ASSETD_CLAMD: "127.0.0.1:3310" }).clamd).toEqual({ host: "127.0.0.1", port: 3310 });

@@ -6,6 +6,7 @@ import type { TenantIsolation } from "../domain/tenancy.js";
 import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import {
+  tracesExporter,
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
   redisUrl, secret, signingKeys, storageLocation, trustProxy, trustedHosts, url,
 } from "./values.js";
@@ -66,6 +67,10 @@ export interface Config {
   uploadSessionTtlSeconds: number;
   /** How often expired upload sessions are swept; 0 turns the schedule off. */
   sweepIntervalSeconds: number;
+  /** OpenTelemetry trace export, from the standard OTEL_* variables; "none" by default. */
+  tracesExporter: "otlp" | "none";
+  /** Asset events older than this are deleted by the worker's sweep; 0 keeps them all. */
+  eventRetentionDays: number;
   allowedTypes: readonly string[];
   maxPixels: number;
   maxOutputPixels: number;
@@ -151,6 +156,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     uploadUrlTtlSeconds: integer(read, "ASSETD_UPLOAD_URL_TTL", 15 * 60, 1, 7 * 24 * 3600),
     uploadSessionTtlSeconds: integer(read, "ASSETD_UPLOAD_SESSION_TTL", 24 * 3600, 1, 30 * 24 * 3600),
     sweepIntervalSeconds: integer(read, "ASSETD_SWEEP_INTERVAL", 60, 0, 24 * 3600),
+    tracesExporter: tracesExporter(read),
+    eventRetentionDays: integer(read, "ASSETD_EVENT_RETENTION_DAYS", 365, 0, 100 * 365),
     allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
     maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
@@ -179,3 +186,4 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
   });
 }
+

@@ -238,3 +238,18 @@ export function trustProxy(text: string | undefined): false | number | string[] 
   }
   return entries;
 }
+
+/**
+ * Tracing is off unless asked for: `OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint set
+ * while `OTEL_TRACES_EXPORTER` is unset. `OTEL_SDK_DISABLED=true` wins over both. The
+ * exporter reads the other OTEL_* variables itself.
+ */
+export function tracesExporter(read: Read): "otlp" | "none" {
+  if (read("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true") return "none";
+  const exporter = read("OTEL_TRACES_EXPORTER")?.trim().toLowerCase();
+  if (exporter === undefined || exporter === "") {
+    return read("OTEL_EXPORTER_OTLP_ENDPOINT") || read("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "otlp" : "none";
+  }
+  if (exporter === "otlp" || exporter === "none") return exporter;
+  throw new ConfigError("OTEL_TRACES_EXPORTER", `expected otlp or none, got '${exporter}'`);
+}

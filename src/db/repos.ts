@@ -5,6 +5,7 @@ import { sqlDialect, type DialectName } from "./dialect/index.js";
 import { createAclRepo, createTokenRepo } from "./repos/acl.js";
 import { createAssetRepo } from "./repos/assets.js";
 import { createBlobRepo } from "./repos/blobs.js";
+import { createEventLogRepo } from "./repos/event-log.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
 import { createQuotaRepo } from "./repos/quotas.js";
 import { stats } from "./repos/stats.js";
@@ -31,6 +32,7 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     quotas: createQuotaRepo(db),
     acl: createAclRepo(db),
     tokens: createTokenRepo(db),
+    eventLog: createEventLogRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

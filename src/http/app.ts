@@ -2,11 +2,13 @@ import cors from "@fastify/cors";
 import type { DataStore } from "@tus/server";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
+import { registerTracing } from "./tracing.js";
 import type { Capabilities } from "../domain/capabilities.js";
 import { AppError } from "../domain/errors.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import type { HttpMetrics } from "../ports/metrics.js";
 import type { TokenVerifier } from "../ports/token-verifier.js";
+import type { Tracer } from "../ports/tracer.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { HlsService } from "../services/hls.js";
@@ -68,6 +70,8 @@ export interface AppDeps {
   tus: { datastore: DataStore } | undefined;
   /** Slow clients: headers deadline, connection idle limit (0: none) and keep-alive. */
   timeouts?: { headersMs: number; idleMs: number; keepAliveMs: number };
+  /** Server spans per request; absent or disabled: none. */
+  tracer?: Tracer;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -101,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.timeouts) app.server.headersTimeout = deps.timeouts.headersMs;
 
   app.decorateRequest("caller", null);
+  if (deps.tracer) registerTracing(app, deps.tracer);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError("not_found", "no such route")));
 

@@ -240,6 +240,7 @@ export interface Repos {
   readonly variants: VariantRepo;
   readonly acl: AclRepo;
   readonly tokens: TokenRepo;
+  readonly eventLog: EventLogRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.
@@ -256,6 +257,12 @@ export interface Repos {
   stats(owner?: string): Promise<Stats>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The asset event log as a whole (an asset's own history is `AssetRepo.events`). */
+export interface EventLogRepo {
+  /** Deletes at most `limit` events older than `before` (ms), oldest first; returns how many. */
+  pruneBefore(before: number, limit: number): Promise<number>;
 }
 
 /** ACL grants of assets (DESIGN §10 "Access"); `*` read and `asset.public` kept equal. */
