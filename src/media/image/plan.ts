@@ -52,6 +52,8 @@ export interface RenderPlan {
     readonly avifEffort: number;
     /** `strip=false`: EXIF, XMP, IPTC and the ICC profile are kept. */
     readonly keepMetadata: boolean;
+    /** A rung of the intermediate ladder: JPEG without chroma subsampling (domain/ladder.ts). */
+    readonly fullChroma?: boolean;
   };
   /** Expected size of one output frame, and the number of frames. */
   readonly size: Size;
@@ -62,6 +64,8 @@ export interface PlanOptions {
   readonly avifEffort: number;
   /** sharp's deadline for one render (whole seconds); past it: 422 render_timeout. */
   readonly timeoutSeconds?: number;
+  /** Rendering a rung of the intermediate ladder (full chroma). */
+  readonly intermediate?: boolean;
 }
 
 const DEFAULT_QUALITY: Readonly<Record<WebImageFormat, number>> = { jpeg: 80, webp: 80, avif: 50, png: 100, gif: 100 };
@@ -140,6 +144,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
       quality: recipe.q ?? DEFAULT_QUALITY[format],
       avifEffort: options.avifEffort,
       keepMetadata: recipe.strip === false,
+      ...(options.intermediate ? { fullChroma: true } : {}),
     },
     size,
     frames,
