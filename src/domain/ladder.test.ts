@@ -7,27 +7,28 @@ const recipe = (query: Record<string, string>): Recipe => parseTransform(query).
 const rungFor = (query: Record<string, string>, source = photo) => chooseDerivation(recipe(query), source, DEFAULT_LADDER)?.rung;
 
 describe("choosing a rung of the intermediate ladder", () => {
-  it("takes the smallest rung at least twice the output's resolution", () => {
-    expect(rungFor({ w: "300" })).toBe(1024); // needs 600 px on the long side
-    expect(rungFor({ w: "256" })).toBe(512);
-    expect(rungFor({ w: "257" })).toBe(1024);
-    expect(rungFor({ w: "1000" })).toBe(2048); // needs 2000
-    expect(rungFor({ w: "1025" })).toBe(4096); // needs 2050
+  it("takes the smallest rung at least three times the output's resolution", () => {
+    expect(rungFor({ w: "300" })).toBe(1024); // needs 900 px on the long side
+    expect(rungFor({ w: "170" })).toBe(512);
+    expect(rungFor({ w: "171" })).toBe(1024);
+    expect(rungFor({ w: "682" })).toBe(2048); // needs 2046
+    expect(rungFor({ w: "683" })).toBe(4096); // needs 2049
     expect(rungFor({ w: "1200" })).toBe(4096);
-    expect(rungFor({ h: "300" })).toBe(1024); // 300/3648 of 5472 = 450, x2 = 900
+    expect(rungFor({ h: "200" })).toBe(1024); // 200/3648 of 5472 = 300, x3 = 900
   });
 
   it("measures the resolution each fit keeps", () => {
     // cover keeps the larger scale (the box is filled), inside the smaller.
-    expect(rungFor({ w: "150", h: "150" })).toBe(512); // cover: 150/3648 -> 225 px long side
-    expect(rungFor({ w: "1000", h: "100", fit: "inside" })).toBe(512); // 100/3648 binds
-    expect(rungFor({ w: "1000", h: "100", fit: "cover" })).toBe(2048);
-    expect(rungFor({ w: "1000", h: "100", fit: "fill" })).toBe(2048);
+    expect(rungFor({ w: "100", h: "100" })).toBe(512); // cover: 100/3648 -> 150 px long side
+    expect(rungFor({ w: "1000", h: "100", fit: "contain" })).toBe(512); // 100/3648 binds
+    expect(rungFor({ w: "1000", h: "100", fit: "inside" })).toBeUndefined(); // measured less faithful: from the original
+    expect(rungFor({ w: "1000", h: "100", fit: "cover" })).toBe(4096);
+    expect(rungFor({ w: "1000", h: "100", fit: "fill" })).toBe(4096);
   });
 
   it("renders from the original when no rung is both large enough and smaller than the source", () => {
-    expect(rungFor({ w: "2000" })).toBe(4096);
-    expect(rungFor({ w: "2100" })).toBeUndefined(); // needs 4200: 4096 is too small, the source too close
+    expect(rungFor({ w: "1300" })).toBe(4096);
+    expect(rungFor({ w: "1400" })).toBeUndefined(); // needs 4200: 4096 is too small, the source too close
     expect(rungFor({ w: "300" }, { ...photo, width: 3088, height: 2056 })).toBeUndefined(); // under the 8 MP threshold
     expect(rungFor({ fmt: "webp" })).toBeUndefined(); // no resize: nothing to save
     expect(chooseDerivation(recipe({ w: "300" }), photo, undefined)).toBeUndefined(); // graph off
@@ -57,7 +58,7 @@ describe("the derived recipe", () => {
 
   it("fixes the size the original would give, since the rung's aspect ratio is rounded", () => {
     expect(derived({ w: "300" })).toBe("w=300&h=200&fit=fill&fmt=jpeg");
-    expect(derived({ w: "301", h: "3000", fit: "inside", fmt: "webp" })).toBe("w=301&h=201&fit=fill&fmt=webp");
+    expect(derived({ h: "201", fmt: "webp" })).toBe("w=302&h=201&fit=fill&fmt=webp");
     expect(derived({ w: "300", h: "100", fit: "outside" })).toBe("w=300&h=200&fit=fill&fmt=jpeg");
   });
 

@@ -11,6 +11,8 @@ export interface ImageSource {
   read(): Promise<Buffer>;
   /** The sniffed type of the source. */
   contentType: string;
+  /** A rung of the intermediate ladder: decoded without JPEG's fast shrink-on-load, whose softness it would add to its own. */
+  rung?: boolean;
 }
 
 export interface RenderLimits {

@@ -79,7 +79,7 @@ export function createVariantGraph(deps: VariantGraphDeps) {
     const row = await repos.variants.get(cacheKey);
     // A row whose bytes were evicted or lost is stale: the rung renders again.
     if (!row || !(await store.head(row.storageKey))) return undefined;
-    return blobSource(store, row.storageKey, row.contentType);
+    return { ...blobSource(store, row.storageKey, row.contentType), rung: true };
   }
 
   async function renderRung(blobSha256: string, cacheKey: string, rung: number, original: ImageSource) {
@@ -101,7 +101,7 @@ export function createVariantGraph(deps: VariantGraphDeps) {
     logger.debug({ cacheKey, rung, ms: Math.round(seconds * 1000) }, "intermediate rendered");
     const data = output.data;
     // The next render reads the bytes just made, not the store.
-    return { source: { read: async () => data, contentType: output.contentType } satisfies ImageSource, seconds };
+    return { source: { read: async () => data, contentType: output.contentType, rung: true } satisfies ImageSource, seconds };
   }
 
   return { processorVersion, derive };

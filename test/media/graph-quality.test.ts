@@ -80,7 +80,7 @@ async function pixels(input: Buffer, size?: { width: number; height: number }): 
 const similarity = (a: Pixels, b: Pixels) => ssim(a, b, { downsample: false, ssim: "weber" }).mssim;
 
 function fromBytes(data: Buffer, contentType: string): ImageSource {
-  return { read: async () => data, contentType };
+  return { read: async () => data, contentType, rung: true };
 }
 
 /** `fmt=auto` as a client that takes neither AVIF nor WebP gets it: JPEG, or PNG with alpha. */

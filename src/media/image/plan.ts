@@ -29,6 +29,8 @@ export interface RenderPlan {
     readonly withoutEnlargement: boolean;
     /** Padding for `contain`. */
     readonly background: Rgba;
+    /** false for a rung of the intermediate ladder: the rung is already the cheap decode. */
+    readonly fastShrinkOnLoad: boolean;
   };
   readonly rotate?: 90 | 180 | 270;
   readonly flip: boolean;
@@ -66,6 +68,8 @@ export interface PlanOptions {
   readonly timeoutSeconds?: number;
   /** Rendering a rung of the intermediate ladder (full chroma). */
   readonly intermediate?: boolean;
+  /** Rendering from a rung: no fast shrink-on-load. */
+  readonly fromRung?: boolean;
 }
 
 const DEFAULT_QUALITY: Readonly<Record<WebImageFormat, number>> = { jpeg: 80, webp: 80, avif: 50, png: 100, gif: 100 };
@@ -130,6 +134,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
         position: recipe.pos ?? "center",
         withoutEnlargement: recipe.enlarge !== true,
         background: keepsAlpha(format) ? padding : opaque(padding),
+        fastShrinkOnLoad: options.fromRung !== true,
       },
     } : {}),
     ...(recipe.rotate !== undefined ? { rotate: recipe.rotate } : {}),

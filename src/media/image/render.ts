@@ -21,7 +21,7 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
   const pageIndex = pageIndexOf(recipe, header);
   if (pageIndex > 0) header = { ...(await readHeader(input, pageIndex)), pages: header.pages };
 
-  const plan = planRender(header, recipe, limits, options);
+  const plan = planRender(header, recipe, limits, source.rung ? { ...options, fromRung: true } : options);
   let pipeline;
   try {
     pipeline = buildPipeline(input, plan);
