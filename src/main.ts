@@ -49,6 +49,9 @@ import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
 import { createEventRetention } from "./services/event-retention.js";
 import { setUpTracing } from "./main/tracing.js";
+import { createVariantGraph } from "./services/variant-graph.js";
+import { createVariantListing } from "./services/variant-list.js";
+import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 
@@ -151,12 +154,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const variantCache = createVariantCache({
     repos, store, locks, metrics, logger, budgetBytes: config.variantCacheBytes, flushHits: () => delivery.flushHits(),
   });
+  const graph = config.intermediates ? createVariantGraph({
+    repos, store, engine, singleFlight: coordination.singleFlight, cpu, metrics, clock, logger, limits, variantCache,
+    policy: { ...DEFAULT_LADDER, minSourcePixels: config.intermediateMinPixels }, tenantIsolation: config.tenantIsolation,
+  }) : undefined;
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets, tenantIsolation: config.tenantIsolation,
     renderBudget: clientLimits.renderBudget,
-    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
+    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset, ...(graph ? { graph } : {}),
     locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
     ...(config.deliveryRedirect === "store" && storage.downloads
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
@@ -182,7 +189,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,

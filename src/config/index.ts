@@ -89,6 +89,10 @@ export interface Config {
   variantCacheBytes: number;
   /** Distinct recipes of one asset a non-owner may have rendered (presets and signed URLs exempt). */
   maxRecipesPerAsset: number;
+  /** ASSETD_INTERMEDIATES: derive variants of large images from cached intermediate rungs. */
+  intermediates: boolean;
+  /** ASSETD_INTERMEDIATE_MIN_PIXELS: sources below this render every variant from the original. */
+  intermediateMinPixels: number;
   /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
   locationCacheBytes: number;
   /** Node's headers timeout: a client that has not sent its headers by then gets 408. */
@@ -172,6 +176,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
+    intermediates: boolean(read, "ASSETD_INTERMEDIATES", true),
+    intermediateMinPixels: integer(read, "ASSETD_INTERMEDIATE_MIN_PIXELS", 8_000_000, 1, Number.MAX_SAFE_INTEGER),
     locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
     headersTimeoutMs: integer(read, "ASSETD_HEADERS_TIMEOUT_MS", 30_000, 100, 600_000),
     requestTimeoutMs: integer(read, "ASSETD_REQUEST_TIMEOUT_MS", 300_000, 0, 86_400_000),

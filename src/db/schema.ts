@@ -94,6 +94,8 @@ export interface VariantTable {
   created_at: number;
   last_access_at: number;
   hits: number;
+  /** The variant this one was derived from (an intermediate rung); null: from the original. */
+  parent: string | null;
 }
 
 export interface JobTable {

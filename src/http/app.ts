@@ -16,6 +16,7 @@ import type { IngestService } from "../services/ingest.js";
 import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
+import type { VariantListing } from "../services/variant-list.js";
 import type { StatusService } from "../services/status.js";
 import type { AclService } from "../services/acl.js";
 import type { SignedUrlService } from "../services/signed-urls.js";
@@ -31,6 +32,7 @@ import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
 import { similarRoutes } from "./routes/similar.js";
+import { variantRoutes } from "./routes/variants.js";
 import { statsRoutes } from "./routes/stats.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
@@ -53,6 +55,8 @@ export interface AppDeps {
   assets: AssetService;
   delivery: DeliveryService;
   similar: SimilarService;
+  /** GET /v1/assets/:id/variants. */
+  variants: VariantListing;
   hls: HlsService;
   uploads: UploadService;
   maintenance: MaintenanceService;
@@ -137,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
     });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
+    await api.register(variantRoutes, { variants: deps.variants });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });

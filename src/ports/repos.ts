@@ -34,6 +34,8 @@ export interface VariantRow {
   createdAt: number;
   lastAccessAt: number;
   hits: number;
+  /** The cache key of the variant it was derived from (an intermediate rung); null or absent: the original. */
+  parent?: string | null;
 }
 
 export interface NewAsset {
@@ -184,7 +186,7 @@ export interface VariantRepo {
   recordHits(hits: ReadonlyMap<string, { count: number; at: number }>): Promise<void>;
   listByBlob(blobSha256: string): Promise<VariantRow[]>;
   delete(cacheKeys: readonly string[]): Promise<void>;
-  /** How many variants (distinct recipes) of this content are stored. */
+  /** How many variants (distinct recipes) of this content are stored; intermediate rungs are not recipes anyone asked for. */
   countByBlob(blobSha256: string): Promise<number>;
   /** The sum of every stored variant's size. */
   totalSize(): Promise<number>;
