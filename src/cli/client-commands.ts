@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { AssetKind, AssetStatus } from "../client/index.js";
 import { parseByteSize } from "../config/index.js";
 import { registerGet } from "./get.js";
-import { registerPut } from "./put.js";
+import { parseTags, registerPut } from "./put.js";
 import { remote, remoteAction } from "./remote.js";
 
 /**
@@ -29,6 +29,20 @@ export function registerClientCommands(program: Command): void {
       });
       for (const item of page.items) {
         process.stdout.write(`${item.id}\t${item.status}\t${item.contentType}\t${item.size}\t${item.filename}\n`);
+      }
+    }));
+
+  program.command("import")
+    .description("have the server fetch files from http(s) URLs into new assets; prints each manifest")
+    .argument("<urls...>")
+    .option("--tag <k=v...>", "tags to set")
+    .option("--public", "readable by anyone")
+    .action(remoteAction(async (urls: string[], options: { tag?: string[]; public?: boolean }) => {
+      const { client } = remote();
+      const tags = parseTags(options.tag ?? []);
+      for (const url of urls) {
+        const manifest = await client.importUrl({ url, tags, ...(options.public ? { public: true } : {}) });
+        process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
       }
     }));
 

@@ -76,7 +76,7 @@ function chooseMethod(options: PutOptions): UploadMethod {
   return "tus";
 }
 
-function parseTags(pairs: string[]): Record<string, string> {
+export function parseTags(pairs: string[]): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");

@@ -1,8 +1,11 @@
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, json, sha256, startApp, upload, type TestApp } from "../helpers/app.js";
 import { fixture } from "../helpers/fixtures.js";
+import { BIN } from "../helpers/process.js";
+import { createClient, isAssetdError } from "../../src/client/index.js";
 
 /**
  * URL imports against real HTTP servers on loopback. The origin is allow-listed by
@@ -169,5 +172,28 @@ describe("URL imports", () => {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ url: `http://127.0.0.1:${originPort}/photo.jpg` }),
     });
     expect(anonymous.status).toBe(401);
+  });
+
+  it("is one call in the client and one command in the CLI", async () => {
+    const client = createClient({ baseUrl: app.url, token: owner });
+    const manifest = await client.importUrl({ url: `http://127.0.0.1:${originPort}/photo.jpg`, tags: { via: "client" } });
+    expect(manifest).toMatchObject({ sha256: sha256(photo), tags: { via: "client" } });
+    const refused = await client.importUrl({ url: `http://localhost:${originPort}/photo.jpg` }).catch((error: unknown) => error);
+    expect(isAssetdError(refused) && refused.code).toBe("url_not_allowed");
+
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, "import", `http://127.0.0.1:${originPort}/photo.jpg`, "--tag", "via=cli", "--public"], {
+        env: { ...process.env, ASSETD_URL: app.url, ASSETD_TOKEN: owner }, stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sha256: sha256(photo), public: true, tags: { via: "cli" } });
   });
 });
