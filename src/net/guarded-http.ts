@@ -45,7 +45,12 @@ export function createGuardedHttp(allow: FetchAllowList): RemoteHttp {
           for (const [name, value] of Object.entries(response.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
           resolve({ status: response.statusCode ?? 0, headers, body: response });
         });
-        request.on("error", (error) => reject(isAppError(error) || options.signal.aborted ? (isAppError(error) ? error : options.signal.reason ?? error) : unreachable(url, error)));
+        request.on("error", (error) => {
+          // The guard's refusal as it is; an abort is the caller's deadline; anything else: unreachable.
+          if (isAppError(error)) reject(error);
+          else if (options.signal.aborted) reject(options.signal.reason ?? error);
+          else reject(unreachable(url, error));
+        });
       });
     },
   };

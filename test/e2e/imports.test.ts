@@ -26,6 +26,7 @@ describe("URL imports", () => {
   let originPort = 0;
   let forbiddenPort = 0;
   let forbiddenHits = 0;
+  let deadPort = 0;
   const timers = new Set<NodeJS.Timeout>();
 
   const origin = createServer((request, response) => {
@@ -68,8 +69,12 @@ describe("URL imports", () => {
   beforeAll(async () => {
     originPort = await listen(origin);
     forbiddenPort = await listen(forbidden);
+    // A port nobody listens on any more: allow-listed, so the refusal is the connection's.
+    const gone = createServer();
+    deadPort = await listen(gone);
+    await new Promise((r) => gone.close(r));
     app = await startApp({
-      ASSETD_FETCH_ALLOW: `127.0.0.1:${originPort}`, ASSETD_MAX_UPLOAD_BYTES: String(LIMIT), ASSETD_FETCH_TIMEOUT_MS: "1500",
+      ASSETD_FETCH_ALLOW: `127.0.0.1:${originPort},127.0.0.1:${deadPort}`, ASSETD_MAX_UPLOAD_BYTES: String(LIMIT), ASSETD_FETCH_TIMEOUT_MS: "1500",
     });
     closed = await startApp();
     owner = await app.token("ivy");
@@ -166,6 +171,8 @@ describe("URL imports", () => {
     expect((await importUrl(app, owner, { url: `http://127.0.0.1:${originPort}/hop/1` })).status).toBe(201);
     const loop = await importUrl(app, owner, { url: `http://127.0.0.1:${originPort}/loop` });
     expect(loop.body.error).toMatchObject({ code: "fetch_failed", reason: "redirects", limit: 5 });
+    const down = await importUrl(app, owner, { url: `http://127.0.0.1:${deadPort}/photo.jpg` });
+    expect({ status: down.status, error: down.body.error }).toMatchObject({ status: 422, error: { code: "fetch_failed", reason: "unreachable", cause: "ECONNREFUSED" } });
     expect((await importUrl(app, owner, { url: "not a url" })).body.error).toMatchObject({ code: "invalid_parameter", parameter: "url" });
     expect((await importUrl(app, owner, { url: `http://127.0.0.1:${originPort}/photo.jpg`, extra: 1 })).status).toBe(400);
     const anonymous = await fetch(`${app.url}/v1/imports`, {
