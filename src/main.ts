@@ -37,6 +37,8 @@ import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
 import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
+import { createImportService } from "./services/imports.js";
+import { createGuardedHttp } from "./net/guarded-http.js";
 import { createLocationPrivateOriginals } from "./services/location-private.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { createMaintenanceService } from "./services/maintenance.js";
@@ -139,6 +141,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
   }), "ingest", ["ingest"]);
+  const imports = createImportService({
+    http: createGuardedHttp(config.fetch.allow), ingest, maxUploadBytes: config.maxUploadBytes,
+    timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects,
+  });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes,
@@ -189,7 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,

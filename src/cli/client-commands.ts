@@ -5,6 +5,7 @@ import { printJson as print } from "./format.js";
 import { registerGet } from "./get.js";
 import { registerPut } from "./put.js";
 import { remote, remoteAction } from "./remote.js";
+import { collectTag } from "./tags.js";
 
 /**
  * Commands that talk to a running assetd over HTTP through `assetd/client`, like any other
@@ -15,6 +16,20 @@ export function registerClientCommands(program: Command): void {
   registerPut(program);
   registerGet(program);
   registerAssetCommands(program);
+
+  program.command("import")
+    .description("have the server fetch files from http(s) URLs into new assets; prints each manifest")
+    .argument("<urls...>")
+    .option("--tag <key=value>", "a tag to set (repeatable)", collectTag)
+    .option("--public", "readable by anyone")
+    .action(remoteAction(async (urls: string[], options: { tag?: Record<string, string>; public?: boolean }) => {
+      const { client } = remote();
+      for (const url of urls) {
+        const manifest = await client.importUrl({ url, tags: options.tag ?? {}, ...(options.public ? { public: true } : {}) });
+        process.stdout.write(`${JSON.stringify(manifest, null, 2)}
+`);
+      }
+    }));
 
   program.command("quota")
     .description("show quotas (admin): all owners, or one; --set changes an owner's limit")

@@ -2,7 +2,7 @@ import { adminApi, type AdminApi } from "./admin.js";
 import { assetsApi, type AssetsApi } from "./assets.js";
 import { createTransport, type ClientOptions } from "./http.js";
 import { detectSendMode } from "./send.js";
-import type { Capabilities, Stats } from "./types.js";
+import type { Capabilities, ImportRequest, Manifest, Stats } from "./types.js";
 import { createUpload, type Upload } from "./upload.js";
 import { uploadsApi, type UploadsApi } from "./uploads.js";
 import { assetUrl, hlsUrl, type Transform, type UrlOptions } from "./url.js";
@@ -11,6 +11,8 @@ export interface AssetdClient {
   readonly baseUrl: string;
   /** Uploads a Blob, File, buffer or `fileInput()`, picking the transfer by size; resolves the manifest. */
   upload: Upload;
+  /** Has the server fetch a file from an http(s) URL into a new asset (`POST /v1/imports`); resolves the manifest. */
+  importUrl(request: ImportRequest, options?: { signal?: AbortSignal }): Promise<Manifest>;
   assets: AssetsApi;
   uploads: UploadsApi;
   admin: AdminApi;
@@ -41,6 +43,7 @@ export function createClient(options: ClientOptions): AssetdClient {
   return {
     baseUrl: http.baseUrl,
     upload: createUpload({ http, assets, uploads, capabilities: getCapabilities, sendMode: detectSendMode(options.fetch !== undefined) }),
+    importUrl: (request, call = {}) => http.json<Manifest>("POST", "/v1/imports", { json: request, signal: call.signal }),
     assets,
     uploads,
     admin: adminApi(http),

@@ -5,6 +5,7 @@ import type { Presets } from "../domain/recipe.js";
 import type { TenantIsolation } from "../domain/tenancy.js";
 import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
+import { fetchConfig, type FetchConfig } from "./fetch.js";
 import {
   tracesExporter,
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
@@ -110,6 +111,8 @@ export interface Config {
   workerConcurrency: number;
   jobMaxAttempts: number;
   jobLeaseMs: number;
+  /** URL imports: ASSETD_FETCH_ALLOW and the fetch caps. */
+  fetch: FetchConfig;
   logLevel: LogLevel;
 }
 
@@ -189,6 +192,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
     jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
     jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),
+    fetch: fetchConfig(read),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
   });
 }

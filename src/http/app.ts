@@ -13,6 +13,7 @@ import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { HlsService } from "../services/hls.js";
 import type { IngestService } from "../services/ingest.js";
+import type { ImportService } from "../services/imports.js";
 import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
@@ -31,6 +32,7 @@ import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
+import { importRoutes } from "./routes/imports.js";
 import { similarRoutes } from "./routes/similar.js";
 import { variantRoutes } from "./routes/variants.js";
 import { statsRoutes } from "./routes/stats.js";
@@ -52,6 +54,7 @@ export interface AppDeps {
   metrics: HttpMetrics;
   logger?: PinoLogger;
   ingest: IngestService;
+  imports: ImportService;
   assets: AssetService;
   delivery: DeliveryService;
   similar: SimilarService;
@@ -140,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(assetRoutes, {
       publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
     });
+    await api.register(importRoutes, { publicUrl, trustedHosts, delivery, imports: deps.imports });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(variantRoutes, { variants: deps.variants });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
