@@ -48,6 +48,7 @@ import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
+import { createStoreCare, type StoreCare } from "./main/store-care.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -69,6 +70,7 @@ export interface Runtime {
   metrics: MetricsRegistry;
   delivery: DeliveryService;
   variantCache: VariantCache;
+  storeCare: StoreCare;
   logger: PinoLogger;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
@@ -100,7 +102,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
   );
-  const { store, tus } = storage;
+  const { tus } = storage;
   const coordination = createCoordination(config, database, logger);
   const { queue, locks } = coordination;
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
@@ -117,6 +119,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
+  // Replica failover, the cold tier and the passes that look after them (main/store-care.ts).
+  const storeCare = await createStoreCare(config, storage.store, { db: database.db, repos, queue, locks, registry: metricsRegistry.registry, clock, logger });
+  const store = storeCare.store;
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
 
   const sniffer = createSniffer();
@@ -125,6 +130,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
+    onNewContent: storeCare.onNewContent,
   });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
@@ -157,6 +163,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
   const status = createStatusService({
     repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+    usageByTier: storeCare.service.usageByTier,
   });
 
   metricsRegistry.onCollect(async () => {
@@ -177,6 +184,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      storeCare: storeCare.service,
     })
     : undefined;
 
@@ -196,7 +204,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
-    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
+    const handlers = instrument({
+      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), replicate: storeCare.replicate,
+    }, metrics);
+    storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
   if (options.worker) startWorker();
@@ -208,7 +219,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, logger, startWorker,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });
@@ -232,6 +243,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await coordination.close();
       await pdfPages.close();
       await broadcast?.close();
+      await storeCare.close();
       await storage.close();
       await database.close();
     },

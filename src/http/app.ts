@@ -30,6 +30,8 @@ import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
 import { similarRoutes } from "./routes/similar.js";
 import { statsRoutes } from "./routes/stats.js";
+import { storeCareRoutes } from "./routes/store-care.js";
+import type { StoreCareService } from "../services/store-care.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
 
@@ -66,6 +68,8 @@ export interface AppDeps {
   tus: { datastore: DataStore } | undefined;
   /** Slow clients: headers deadline, connection idle limit (0: none) and keep-alive. */
   timeouts?: { headersMs: number; idleMs: number; keepAliveMs: number };
+  /** Scrub and lifecycle passes, tiers and replicas (admin endpoints, manifest `storage`). */
+  storeCare?: StoreCareService;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -121,11 +125,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(statsRoutes, { status: deps.status });
     await api.register(assetRoutes, {
       publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
+      ...(deps.storeCare ? { placementOf: deps.storeCare.placementOf } : {}),
     });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
+    if (deps.storeCare) await api.register(storeCareRoutes, { care: deps.storeCare });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });

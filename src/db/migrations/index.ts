@@ -6,6 +6,7 @@ import { initial } from "./001-initial.js";
 import { phash } from "./002-phash.js";
 import { uploads } from "./003-uploads.js";
 import { access } from "./004-access.js";
+import { replicaTier } from "./006-replica-tier.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -17,6 +18,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "002_phash": phash,
     "003_uploads": uploads,
     "004_access": access,
+    "006_replica_tier": replicaTier,
   };
 }
 
