@@ -33,6 +33,8 @@ export interface StoreCare {
    * pass holds a named lock; Redis locks when several processes share the work).
    */
   startSchedule(): void;
+  /** Writes the reads recorded so far (they are written every few seconds anyway). */
+  flushReads(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function createStoreCare(config: Config, hot: BlobStore, deps: {
       every(config.scrubIntervalSeconds, "scrub", () => scrub.run());
       if (lifecycle) every(config.lifecycleIntervalSeconds, "lifecycle", () => lifecycle.run());
     },
+    flushReads: () => reads.flush(),
     async close() {
       clearInterval(flushTimer);
       for (const timer of timers) clearInterval(timer);
