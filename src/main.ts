@@ -56,6 +56,7 @@ import { createVariantListing } from "./services/variant-list.js";
 import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
+import { createStoreCare, type StoreCare } from "./main/store-care.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -77,6 +78,7 @@ export interface Runtime {
   metrics: MetricsRegistry;
   delivery: DeliveryService;
   variantCache: VariantCache;
+  storeCare: StoreCare;
   logger: PinoLogger;
   /** The optional media tools (ffmpeg, ffprobe, pdfjs…) and whether each is usable. */
   tools(): Promise<ToolStatus[]>;
@@ -113,7 +115,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     logger,
   );
   const { tus } = storage;
-  const store = tracing.store(storage.store);
   const coordination = createCoordination(config, database, logger);
   const { locks } = coordination;
   // Jobs carry the enqueuing request's trace (W3C traceparent in the payload).
@@ -132,6 +133,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
+  // Replica failover, the cold tier and the passes that look after them (main/store-care.ts).
+  const storeCare = await createStoreCare(config, storage.store, { db: database.db, repos, queue, locks, registry: metricsRegistry.registry, clock, logger });
+  const store = tracing.store(storeCare.store);
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
 
   const sniffer = createSniffer();
@@ -140,6 +144,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
+    onNewContent: storeCare.onNewContent,
   }), "ingest", ["ingest"]);
   const imports = createImportService({
     http: createGuardedHttp(config.fetch.allow), ingest, maxUploadBytes: config.maxUploadBytes,
@@ -180,6 +185,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
   const status = createStatusService({
     repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+    usageByTier: storeCare.service.usageByTier,
   });
 
   metricsRegistry.onCollect(async () => {
@@ -201,6 +207,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
       tracer: tracing.tracer,
+      storeCare: storeCare.service,
     })
     : undefined;
 
@@ -222,7 +229,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
-    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
+    const handlers = instrument({
+      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), replicate: storeCare.replicate,
+    }, metrics);
+    storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });
   };
   if (options.worker) startWorker();
@@ -234,7 +244,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, logger, startWorker,
     tools: status.tools,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
@@ -259,6 +269,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await coordination.close();
       await pdfPages.close();
       await broadcast?.close();
+      await storeCare.close();
       await storage.close();
       await tracing.close().catch(() => undefined);
       await database.close();

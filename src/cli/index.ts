@@ -46,6 +46,23 @@ program.command("token")
   .option("--revoke <token-or-jti>", "refuse this token from now on (401 token_revoked)")
   .action(tokenCommand);
 
+const passCommand = async (pass: "scrub" | "lifecycle", options: { limit?: number }) =>
+  (await import("./store-care.js")).storeCarePassCommand(pass, options);
+const limitOption = (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("a positive whole number");
+  return Number(v);
+};
+
+program.command("scrub")
+  .description("re-hash stored originals, least recently verified first; repair from the replica or mark assets corrupt")
+  .option("--limit <n>", "originals to check in this pass (default 1000)", limitOption)
+  .action((options: { limit?: number }) => passCommand("scrub", options));
+
+program.command("lifecycle")
+  .description("move originals not read for ASSETD_COLD_AFTER_DAYS to the cold tier")
+  .option("--limit <n>", "originals to move in this pass at most (default 1000)", limitOption)
+  .action((options: { limit?: number }) => passCommand("lifecycle", options));
+
 registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -114,10 +114,37 @@ export interface Config {
   /** URL imports: ASSETD_FETCH_ALLOW and the fetch caps. */
   fetch: FetchConfig;
   logLevel: LogLevel;
+  /** ASSETD_REPLICA: a second store new originals are copied to and reads fall back to. */
+  replica: StorageLocation | undefined;
+  /** ASSETD_COLD_STORAGE: where originals nobody reads for coldAfterDays are moved. */
+  coldStorage: StorageLocation | undefined;
+  coldAfterDays: number;
+  /** ASSETD_SCRUB_RATE: scrub reads at most this many bytes a second (0: unlimited). */
+  scrubBytesPerSecond: number;
+  /** ASSETD_SCRUB_INTERVAL / ASSETD_LIFECYCLE_INTERVAL: seconds between scheduled passes; 0: off. */
+  scrubIntervalSeconds: number;
+  lifecycleIntervalSeconds: number;
 }
 
 
 type Env = Record<string, string | undefined>;
+type Read = (name: string) => string | undefined;
+
+/** The replica, the cold tier and the passes that look after them. */
+function storeCare(read: Read, dataDir: string) {
+  const location = (name: string) => {
+    const text = read(name);
+    return text === undefined ? undefined : storageLocation(text, dataDir, name).location;
+  };
+  return {
+    replica: location("ASSETD_REPLICA"),
+    coldStorage: location("ASSETD_COLD_STORAGE"),
+    coldAfterDays: decimal(read, "ASSETD_COLD_AFTER_DAYS", 90, 0, 36_500),
+    scrubBytesPerSecond: Math.round(decimal(read, "ASSETD_SCRUB_RATE", 20, 0, 100_000) * 1_000_000),
+    scrubIntervalSeconds: integer(read, "ASSETD_SCRUB_INTERVAL", 3600, 0, 30 * 24 * 3600),
+    lifecycleIntervalSeconds: integer(read, "ASSETD_LIFECYCLE_INTERVAL", 24 * 3600, 0, 30 * 24 * 3600),
+  };
+}
 
 const DEFAULT_ALLOWED_TYPES = ["image/*", "video/*", "audio/*", "application/pdf", "text/plain", "text/csv",
   "application/json", "application/zip", "application/gzip", "application/octet-stream"];
@@ -194,6 +221,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),
     fetch: fetchConfig(read),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+    ...storeCare(read, dataDir),
   });
 }
 

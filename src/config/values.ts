@@ -189,11 +189,11 @@ export function deliveryRedirect(read: Read, location: StorageLocation): "off" |
   return mode;
 }
 
-export function storageLocation(text: string | undefined, dataDir: string): { url: string; location: StorageLocation } {
+export function storageLocation(text: string | undefined, dataDir: string, name = "ASSETD_STORAGE"): { url: string; location: StorageLocation } {
   if (text === undefined) return fileLocation(`file://${resolve(dataDir, "store")}`);
   if (text.startsWith("file://")) {
     const path = text.slice("file://".length);
-    if (!path) throw new ConfigError("ASSETD_STORAGE", "file:// needs a directory");
+    if (!path) throw new ConfigError(name, "file:// needs a directory");
     return fileLocation(`file://${isAbsolute(path) ? path : resolve(dataDir, path)}`);
   }
   if (text.startsWith("s3://")) {
@@ -201,10 +201,10 @@ export function storageLocation(text: string | undefined, dataDir: string): { ur
       return { url: text, location: Object.freeze({ kind: "s3", ...parseS3Url(text) }) };
     } catch (error) {
       // The URL may carry a secret key: name the problem, never echo the value.
-      throw new ConfigError("ASSETD_STORAGE", (error as Error).message);
+      throw new ConfigError(name, (error as Error).message);
     }
   }
-  throw new ConfigError("ASSETD_STORAGE", "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
+  throw new ConfigError(name, "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
 }
 
 export function fileLocation(url: string): { url: string; location: StorageLocation } {

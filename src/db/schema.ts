@@ -25,6 +25,8 @@ export interface BlobTable {
   created_at: number;
   last_verified_at: number | null;
   replicated: Defaulted<IntBool>;
+  /** Recorded in batches; NULL until the first recorded read. */
+  last_read_at: Defaulted<number | null>;
 }
 
 export interface AssetTable {

@@ -36,6 +36,8 @@ import { importRoutes } from "./routes/imports.js";
 import { similarRoutes } from "./routes/similar.js";
 import { variantRoutes } from "./routes/variants.js";
 import { statsRoutes } from "./routes/stats.js";
+import { storeCareRoutes } from "./routes/store-care.js";
+import type { StoreCareService } from "../services/store-care.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
 
@@ -79,6 +81,8 @@ export interface AppDeps {
   timeouts?: { headersMs: number; idleMs: number; keepAliveMs: number };
   /** Server spans per request; absent or disabled: none. */
   tracer?: Tracer;
+  /** Scrub and lifecycle passes, tiers and replicas (admin endpoints, manifest `storage`). */
+  storeCare?: StoreCareService;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -142,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(statsRoutes, { status: deps.status });
     await api.register(assetRoutes, {
       publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
+      ...(deps.storeCare ? { placementOf: deps.storeCare.placementOf } : {}),
     });
     await api.register(importRoutes, { publicUrl, trustedHosts, delivery, imports: deps.imports });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
@@ -149,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
+    if (deps.storeCare) await api.register(storeCareRoutes, { care: deps.storeCare });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });

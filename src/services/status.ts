@@ -17,6 +17,8 @@ export interface StatusDeps {
   engine: string;
   /** Optional media tools (probes, the transcoder): reported, never a reason to be unready. */
   tools: ReadonlyArray<{ status(): Promise<ToolStatus> }>;
+  /** Stored originals per tier (admins only). */
+  usageByTier?: () => Promise<Record<"hot" | "cold", { blobs: number; bytes: number }>>;
 }
 
 export interface Readiness {
@@ -46,6 +48,7 @@ export function createStatusService(deps: StatusDeps) {
       physicalBytes: stats.physicalBytes,
       dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
       ...(caller.admin ? serviceWide(stats.variants) : {}),
+      ...(caller.admin && deps.usageByTier ? { storage: { byTier: await deps.usageByTier() } } : {}),
       queues: await deps.queue.depth(),
       ...(quota ? { quota } : {}),
     };

@@ -11,7 +11,7 @@ import { createTestDatabase, dialectTargets, type TestDatabase } from "./databas
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "009_event_retention"];
+const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "006_replica_tier", "007_graph", "009_event_retention"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];

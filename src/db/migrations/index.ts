@@ -6,6 +6,7 @@ import { initial } from "./001-initial.js";
 import { phash } from "./002-phash.js";
 import { uploads } from "./003-uploads.js";
 import { access } from "./004-access.js";
+import { replicaTier } from "./006-replica-tier.js";
 import { graph } from "./007-graph.js";
 import { eventRetention } from "./009-event-retention.js";
 
@@ -19,6 +20,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "002_phash": phash,
     "003_uploads": uploads,
     "004_access": access,
+    "006_replica_tier": replicaTier,
     "007_graph": graph,
     "009_event_retention": eventRetention(dialect),
   };
