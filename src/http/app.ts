@@ -10,6 +10,7 @@ import type { TokenVerifier } from "../ports/token-verifier.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { HlsService } from "../services/hls.js";
+import type { StoryboardService } from "../services/storyboard.js";
 import type { IngestService } from "../services/ingest.js";
 import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
@@ -28,6 +29,7 @@ import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
+import { storyboardRoutes } from "./routes/storyboard.js";
 import { similarRoutes } from "./routes/similar.js";
 import { statsRoutes } from "./routes/stats.js";
 import { tusRoutes } from "./routes/tus.js";
@@ -50,6 +52,8 @@ export interface AppDeps {
   delivery: DeliveryService;
   similar: SimilarService;
   hls: HlsService;
+  /** Video storyboards (sprite + WebVTT); undefined: not served. */
+  storyboards?: StoryboardService;
   uploads: UploadService;
   maintenance: MaintenanceService;
   quotas: QuotaService;
@@ -125,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
+    if (deps.storyboards) await api.register(storyboardRoutes, { storyboards: deps.storyboards, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
