@@ -25,6 +25,7 @@ import { createSniffer } from "./media/sniff.js";
 import { createHlsTranscoder } from "./media/video/hls.js";
 import { createHlsWorkspaces } from "./media/video/hls-workspace.js";
 import { createPosterSource } from "./media/video/poster.js";
+import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
@@ -45,6 +46,7 @@ import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
 import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
+import { createStoryboardService } from "./services/storyboard.js";
 import { createStatusService } from "./services/status.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
@@ -180,6 +182,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
   const similar = createSimilarService({ assets, repos });
+  const storyboards = createStoryboardService({
+    assets, repos, store, engine, source: createStoryboardSource({ budget: cpu }), singleFlight: coordination.singleFlight, cpu,
+    metrics, clock, logger, limits, scanning: scanner !== undefined, signedTransforms: config.signedTransforms,
+    tenantIsolation: config.tenantIsolation, renderBudget: clientLimits.renderBudget, variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
+  });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock, tenantIsolation: config.tenantIsolation });
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep });
@@ -201,7 +208,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
@@ -239,6 +246,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const flushTimer = setInterval(() => {
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
+    storyboards.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record storyboard hits"));
   }, 5000);
   flushTimer.unref();
 
@@ -266,6 +274,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await clientLimits.close();
       await variantCache.idle();
       await delivery.flushHits().catch(() => {});
+      await storyboards.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();
       await broadcast?.close();

@@ -12,6 +12,7 @@ import type { Tracer } from "../ports/tracer.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { HlsService } from "../services/hls.js";
+import type { StoryboardService } from "../services/storyboard.js";
 import type { IngestService } from "../services/ingest.js";
 import type { ImportService } from "../services/imports.js";
 import type { MaintenanceService } from "../services/maintenance.js";
@@ -33,6 +34,7 @@ import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
 import { importRoutes } from "./routes/imports.js";
+import { storyboardRoutes } from "./routes/storyboard.js";
 import { similarRoutes } from "./routes/similar.js";
 import { variantRoutes } from "./routes/variants.js";
 import { statsRoutes } from "./routes/stats.js";
@@ -63,6 +65,8 @@ export interface AppDeps {
   /** GET /v1/assets/:id/variants. */
   variants: VariantListing;
   hls: HlsService;
+  /** Video storyboards (sprite + WebVTT); undefined: not served. */
+  storyboards?: StoryboardService;
   uploads: UploadService;
   maintenance: MaintenanceService;
   quotas: QuotaService;
@@ -153,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(variantRoutes, { variants: deps.variants });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
+    if (deps.storyboards) await api.register(storyboardRoutes, { storyboards: deps.storyboards, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
     if (deps.storeCare) await api.register(storeCareRoutes, { care: deps.storeCare });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
