@@ -28,29 +28,40 @@ import { createSniffer } from "./media/sniff.js";
 import { createHlsTranscoder } from "./media/video/hls.js";
 import { createHlsWorkspaces } from "./media/video/hls-workspace.js";
 import { createPosterSource } from "./media/video/poster.js";
+import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobQueue } from "./ports/job-queue.js";
+import type { ToolStatus } from "./ports/transcoder.js";
 import type { Repos } from "./ports/repos.js";
 import { createAclService } from "./services/acl.js";
 import { createAssetService } from "./services/assets.js";
 import { createDeliveryService, type DeliveryService } from "./services/deliver.js";
 import { createHlsService } from "./services/hls.js";
 import { createIngestService } from "./services/ingest.js";
+import { createImportService } from "./services/imports.js";
+import { createGuardedHttp } from "./net/guarded-http.js";
 import { createLocationPrivateOriginals } from "./services/location-private.js";
 import { createJobHandlers } from "./services/jobs.js";
 import { createMaintenanceService } from "./services/maintenance.js";
 import { createQuotaService } from "./services/quotas.js";
 import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
+import { createStoryboardService } from "./services/storyboard.js";
 import { createStatusService } from "./services/status.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
+import { createEventRetention } from "./services/event-retention.js";
+import { setUpTracing } from "./main/tracing.js";
+import { createVariantGraph } from "./services/variant-graph.js";
+import { createVariantListing } from "./services/variant-list.js";
+import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
+import { createStoreCare, type StoreCare } from "./main/store-care.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -74,7 +85,10 @@ export interface Runtime {
   variantCache: VariantCache;
   /** The garbage collector (also on the worker's schedule). */
   gc: Gc;
+  storeCare: StoreCare;
   logger: PinoLogger;
+  /** The optional media tools (ffmpeg, ffprobe, pdfjs…) and whether each is usable. */
+  tools(): Promise<ToolStatus[]>;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
   /** Starts the worker role (when the runtime was created without it). */
@@ -88,7 +102,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
   const clock = systemClock;
 
+  const tracing = setUpTracing(config);
   const database = await openDatabase(config.databaseUrl, {
+    onQuery: tracing.onQuery,
     busyTimeoutMs: config.sqliteBusyTimeoutMs,
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
@@ -105,12 +121,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
   );
-  const { store, tus } = storage;
+  const { tus } = storage;
   const coordination = createCoordination(config, database, logger);
-  const { queue, locks } = coordination;
+  const { locks } = coordination;
+  // Jobs carry the enqueuing request's trace (W3C traceparent in the payload).
+  const queue = tracing.queue(coordination.queue);
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
   const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
-  const engine = createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs });
+  const engine = tracing.engine(createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs }));
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
@@ -122,14 +140,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
   const metrics = metricsRegistry.metrics;
+  // Replica failover, the cold tier and the passes that look after them (main/store-care.ts).
+  const storeCare = await createStoreCare(config, storage.store, { db: database.db, repos, queue, locks, registry: metricsRegistry.registry, clock, logger });
+  const store = tracing.store(storeCare.store);
   const limits = { maxInputPixels: config.maxPixels, maxOutputPixels: config.maxOutputPixels };
 
   const sniffer = createSniffer();
   const policy = new TypePolicy(config.allowedTypes);
-  const ingest = createIngestService({
+  const ingest = tracing.service(createIngestService({
     store, repos, locks, queue, sniffer, policy, clock, metrics, logger,
     maxUploadBytes: config.maxUploadBytes, quotaDefaultBytes: config.quotaDefaultBytes, scanning: scanner !== undefined,
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
+    onNewContent: storeCare.onNewContent,
+  }), "ingest", ["ingest"]);
+  const imports = createImportService({
+    http: createGuardedHttp(config.fetch.allow), ingest, maxUploadBytes: config.maxUploadBytes,
+    timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects,
   });
   const uploads = createUploadService({
     store, transport: storage.transport, repos, locks, clock, logger, metrics, ingest, policy,
@@ -149,22 +175,32 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const variantCache = createVariantCache({
     repos, store, locks, metrics, logger, budgetBytes: config.variantCacheBytes, flushHits: () => delivery.flushHits(),
   });
+  const graph = config.intermediates ? createVariantGraph({
+    repos, store, engine, singleFlight: coordination.singleFlight, cpu, metrics, clock, logger, limits, variantCache,
+    policy: { ...DEFAULT_LADDER, minSourcePixels: config.intermediateMinPixels }, tenantIsolation: config.tenantIsolation,
+  }) : undefined;
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets, tenantIsolation: config.tenantIsolation,
     renderBudget: clientLimits.renderBudget,
-    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
+    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset, ...(graph ? { graph } : {}),
     locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
     ...(config.deliveryRedirect === "store" && storage.downloads
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
   const similar = createSimilarService({ assets, repos });
+  const storyboards = createStoryboardService({
+    assets, repos, store, engine, source: createStoryboardSource({ budget: cpu }), singleFlight: coordination.singleFlight, cpu,
+    metrics, clock, logger, limits, scanning: scanner !== undefined, signedTransforms: config.signedTransforms,
+    tenantIsolation: config.tenantIsolation, renderBudget: clientLimits.renderBudget, variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset,
+  });
   const hls = createHlsService({ store, repos, probe: ffprobe, transcoder, assets, queue, logger, clock, tenantIsolation: config.tenantIsolation });
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep, gc: (o) => operations.gc.run(o) });
   const status = createStatusService({
     repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+    usageByTier: storeCare.service.usageByTier,
   });
 
   metricsRegistry.onCollect(async () => {
@@ -178,16 +214,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const app = options.api
     ? await buildApp({
-      publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
+      publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, assets, delivery, similar, hls, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      tracer: tracing.tracer,
+      storeCare: storeCare.service,
     })
     : undefined;
 
+  const eventRetention = createEventRetention({ eventLog: repos.eventLog, clock, retentionDays: config.eventRetentionDays });
   let working = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   const startWorker = () => {
@@ -201,10 +240,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
         variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
+        eventRetention.prune().catch((error: unknown) => logger.warn({ err: error }, "event retention pass failed"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
-    const handlers = instrument(createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), metrics);
+    const handlers = instrument({
+      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), replicate: storeCare.replicate,
+    }, metrics);
+    storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });
     operations.scheduler.start();
   };
@@ -212,12 +255,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const flushTimer = setInterval(() => {
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
+    storyboards.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record storyboard hits"));
   }, 5000);
   flushTimer.unref();
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, logger, startWorker, gc: operations.gc,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, logger, startWorker, gc: operations.gc,
+    tools: status.tools,
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });
@@ -239,10 +284,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await clientLimits.close();
       await variantCache.idle();
       await delivery.flushHits().catch(() => {});
+      await storyboards.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();
       await broadcast?.close();
+      await storeCare.close();
       await storage.close();
+      await tracing.close().catch(() => undefined);
       await database.close();
     },
   };

@@ -21,6 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   media: ["domain", "ports"],
   observability: ["domain", "ports"],
   auth: ["domain", "ports"],
+  // Outbound HTTP on a caller's behalf, behind the fetch guard.
+  net: ["domain", "ports"],
   http: ["domain", "ports", "services"],
   // The client ships to browsers and other programs: it stands alone.
   client: [],

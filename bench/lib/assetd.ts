@@ -22,6 +22,8 @@ export interface AssetdServer {
   uploadPath(path: string, options?: UploadOptions): Promise<HttpResponse>;
   /** One counter or gauge from /metrics, summed over its label sets (those containing `labels`, if given). */
   metric(name: string, labels?: string): Promise<number>;
+  /** The whole /metrics text. */
+  metrics(): Promise<string>;
   stats(): Promise<Stats>;
 }
 
@@ -98,6 +100,12 @@ export async function startAssetd(dataDir: string, options: { cpuProfileDir?: st
     ...(o.waitSeconds ? { prefer: `wait=${o.waitSeconds}` } : {}),
   });
 
+  const metricsText = async () => {
+    const res = await httpRequest(`${url}/metrics`, { headers: auth });
+    if (res.status !== 200) throw new Error(`GET /metrics -> ${res.status}`);
+    return res.body.toString();
+  };
+
   return {
     child, pid: child.pid!, url, token, dataDir,
     output: () => out,
@@ -112,10 +120,9 @@ export async function startAssetd(dataDir: string, options: { cpuProfileDir?: st
     },
     uploadPath: (path, o = {}) => uploadFile(`${url}/v1/assets${uploadQuery(o)}`, path, uploadHeaders(o)),
     async metric(name, labels) {
-      const res = await httpRequest(`${url}/metrics`, { headers: auth });
-      if (res.status !== 200) throw new Error(`GET /metrics -> ${res.status}`);
-      return sumMetric(res.body.toString(), name, labels);
+      return sumMetric(await metricsText(), name, labels);
     },
+    metrics: () => metricsText(),
     stats: () => getJson<Stats>(`${url}/v1/stats`, token),
   };
 }

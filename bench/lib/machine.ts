@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { REPO_ROOT } from "./assetd.js";
 import { ipxVersion, startIpx } from "./ipx.js";
 import { findNginx, nginxVersion } from "./nginx.js";
+import { hasTool, wrkVersion } from "./wrk.js";
 
 export interface MachineInfo {
   cpuModel: string;
@@ -21,6 +22,9 @@ export interface MachineInfo {
   ipx: { version: string; sharp: string; vips: string };
   nginx: string;
   autocannon: string;
+  wrk: string;
+  /** `uptime` when the run started: load averages of a shared machine. */
+  uptime: string;
 }
 
 function osName(): string {
@@ -81,5 +85,7 @@ export async function machineInfo(log: (message: string) => void, withNginx: boo
     ipx: { version: await ipxVersion(), ...ipxSharp },
     nginx: nginx ? nginxVersion(nginx) : withNginx ? "not available" : "not used",
     autocannon: packageVersion("autocannon"),
+    wrk: hasTool("wrk") ? wrkVersion() : "not available",
+    uptime: spawnSync("uptime", { encoding: "utf8" }).stdout?.trim() ?? "unknown",
   };
 }

@@ -63,8 +63,9 @@ export function machineLines(machine: MachineInfo): string[] {
     `node ${machine.node}; assetd ${machine.assetd.version}${machine.assetd.commit ? ` (${machine.assetd.commit})` : ""}, ` +
       `sharp ${machine.assetd.sharp} / libvips ${machine.assetd.vips}, sharp threads per operation ${machine.assetd.sharpConcurrency}, ` +
       `libuv threadpool ${machine.uvThreadpool}`,
-    `ipx ${machine.ipx.version} (sharp ${machine.ipx.sharp} / libvips ${machine.ipx.vips}); nginx ${machine.nginx}; autocannon ${machine.autocannon}`,
-    `load generator and servers share the ${machine.cores} cores (autocannon and the other clients run in the harness process)`,
+    `ipx ${machine.ipx.version} (sharp ${machine.ipx.sharp} / libvips ${machine.ipx.vips}); nginx ${machine.nginx}; autocannon ${machine.autocannon}; ${machine.wrk}`,
+    `load at start: ${machine.uptime}`,
+    "cached-delivery and metadata pin each server to CPU 0 and wrk to CPU 1; the other scenarios' clients run in the harness process on the same cores",
   ];
 }
 

@@ -2,6 +2,7 @@ import type { Scenario } from "../lib/types.js";
 import { abuse } from "./abuse.js";
 import { cachedDelivery } from "./cached-delivery.js";
 import { coldTransforms } from "./cold-transforms.js";
+import { graph } from "./graph.js";
 import { concurrentUploads } from "./concurrent-uploads.js";
 import { ingestion } from "./ingestion.js";
 import { metadata } from "./metadata.js";
@@ -11,5 +12,5 @@ import { warmVsCold } from "./warm-vs-cold.js";
 
 /** In run order; each is runnable alone by name. */
 export const SCENARIOS: readonly Scenario[] = [
-  cachedDelivery, coldTransforms, warmVsCold, stampede, ingestion, uploads, concurrentUploads, metadata, abuse,
+  cachedDelivery, coldTransforms, graph, warmVsCold, stampede, ingestion, uploads, concurrentUploads, metadata, abuse,
 ];

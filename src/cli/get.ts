@@ -22,6 +22,11 @@ async function get(id: string, options: { output?: string; transform?: string })
   // it builds and stream the body to the destination.
   const response = await fetch(deliveryUrl(connection, id, options.transform), { headers: connection.headers });
   if (!response.ok) throw await errorFromResponse(response);
+  const type = response.headers.get("content-type") ?? "application/octet-stream";
+  if (!options.output && process.stdout.isTTY && !isText(type)) {
+    await response.body?.cancel();
+    throw new Error(`not writing ${type} to the terminal: pass -o FILE, or redirect standard output (> FILE, | program)`);
+  }
   // The destination is opened only now, so a refused download leaves no empty file behind.
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   await pipeline(body, options.output ? createWriteStream(options.output) : process.stdout);
@@ -34,7 +39,7 @@ async function get(id: string, options: { output?: string; transform?: string })
  * keys, out-of-range values) is passed through as given, for the server to apply or to
  * refuse with its own `400 invalid_parameter`.
  */
-function deliveryUrl({ client }: Remote, id: string, query: string | undefined): string {
+export function deliveryUrl({ client }: Remote, id: string, query: string | undefined): string {
   if (query === undefined) return client.url(id);
   const params = new URLSearchParams(query);
   const typed = toTransform(params);
@@ -47,6 +52,11 @@ function deliveryUrl({ client }: Remote, id: string, query: string | undefined):
   }
   const passthrough = params.toString();
   return `${client.url(id)}${passthrough ? `?${passthrough}` : ""}`;
+}
+
+function isText(contentType: string): boolean {
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  return type.startsWith("text/") || type === "application/json" || type.endsWith("+json") || type === "application/vnd.apple.mpegurl";
 }
 
 type Parsed = { transform: Transform; options: UrlOptions };

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/index.js";
 import { registerClientCommands } from "./client-commands.js";
+import { packageVersion } from "./version.js";
 
 // The server's modules (database drivers, sharp, pdfjs, the AWS SDK) load only for the
 // commands that run a server, so client commands start fast.
@@ -12,6 +13,7 @@ const tokenCommand = async (options: Parameters<typeof import("./token.js").toke
 
 const program = new Command("assetd")
   .description("Self-hostable digital-asset service: content-addressed storage and on-demand variants")
+  .version(packageVersion(), "-V, --version", "print the version")
   .showHelpAfterError();
 
 program.command("serve")
@@ -49,6 +51,23 @@ program.command("token")
   .option("--no-expiry", "mint a token that never expires (revoke it with --revoke)")
   .option("--revoke <token-or-jti>", "refuse this token from now on (401 token_revoked)")
   .action(tokenCommand);
+
+const passCommand = async (pass: "scrub" | "lifecycle", options: { limit?: number }) =>
+  (await import("./store-care.js")).storeCarePassCommand(pass, options);
+const limitOption = (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError("a positive whole number");
+  return Number(v);
+};
+
+program.command("scrub")
+  .description("re-hash stored originals, least recently verified first; repair from the replica or mark assets corrupt")
+  .option("--limit <n>", "originals to check in this pass (default 1000)", limitOption)
+  .action((options: { limit?: number }) => passCommand("scrub", options));
+
+program.command("lifecycle")
+  .description("move originals not read for ASSETD_COLD_AFTER_DAYS to the cold tier")
+  .option("--limit <n>", "originals to move in this pass at most (default 1000)", limitOption)
+  .action((options: { limit?: number }) => passCommand("lifecycle", options));
 
 registerClientCommands(program);
 

@@ -29,15 +29,16 @@ export function remoteAction<A extends unknown[]>(action: (...args: A) => Promis
     try {
       await action(...args);
     } catch (error) {
-      throw describe(error);
+      throw describeError(error);
     }
   };
 }
 
 /** Connection errors that mean the server was never reached (as opposed to lost mid-request). */
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]);
+export const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]);
 
-function describe(error: unknown): unknown {
+/** The error as a user should read it (the server's answer, or where we could not connect). */
+export function describeError(error: unknown): unknown {
   if (isAssetdError(error)) return new Error(`${error.status} ${error.code}: ${error.message}`, { cause: error });
   if (error instanceof TypeError && error.message === "fetch failed") {
     const cause = error.cause as { code?: string; message?: string } | undefined;

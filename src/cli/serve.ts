@@ -29,13 +29,22 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
     process.stdout.write(`assetd worker is running (concurrency ${config.workerConcurrency}, database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}, queue: ${config.redisUrl ? "Redis" : "embedded"})\n`);
     return;
   }
-  const address = await runtime.listen();
+  const address = await runtime.listen().catch(async (error: unknown) => {
+    await runtime.close().catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new Error(`port ${config.port} on ${config.host} is already in use: is another assetd (or another server) running? Stop it, or set ASSETD_PORT to another port`);
+    }
+    throw error;
+  });
   const shown = address.replace("127.0.0.1", "localhost").replace("[::1]", "localhost");
   const lines = [
     "",
     `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
     `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
   ];
+  for (const tool of await runtime.tools()) {
+    if (!tool.available) lines.push(`warning: ${tool.reason ?? `${tool.name} is unavailable`}; ${TOOL_HINTS[tool.name] ?? "the features that need it answer 503"}`);
+  }
   if (firstStart || options.printToken) {
     const adminToken = await runtime.tokens.sign({ sub: "admin", admin: true }, 30 * 24 * 3600);
     lines.push("admin token (valid 30 days; mint others with `assetd token --sub NAME`):", `  export ASSETD_TOKEN=${adminToken}`);
@@ -44,3 +53,9 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
   }
   process.stdout.write([...lines, ""].join("\n") + "\n");
 }
+
+/** What a missing tool costs, and how to get it (Debian's packages; see the README). */
+const TOOL_HINTS: Readonly<Record<string, string>> = {
+  ffmpeg: "video posters and HLS streaming are unavailable until it is installed (Debian: apt install ffmpeg)",
+  ffprobe: "video and audio metadata is unavailable until it is installed (Debian: apt install ffmpeg)",
+};

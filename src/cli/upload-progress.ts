@@ -9,7 +9,8 @@ import type { Manifest, Progress } from "../client/index.js";
 export interface UploadReporter {
   onProgress(progress: Progress): void;
   done(manifest: Manifest): void;
-  failed(): void;
+  /** `reason` is printed beside the file's name: the batch goes on to the next file. */
+  failed(reason: string): void;
 }
 
 export function uploadReporter(file: string, size: number, width: number): UploadReporter {
@@ -27,8 +28,8 @@ class LineReporter implements UploadReporter {
     process.stderr.write(`${this.file}: ${manifest.id} ${manifest.status} (${rate(this.size, this.started)})\n`);
   }
 
-  failed(): void {
-    process.stderr.write(`${this.file}: failed\n`);
+  failed(reason: string): void {
+    process.stderr.write(`${this.file}: failed: ${reason}\n`);
   }
 }
 
@@ -59,8 +60,8 @@ class BarReporter implements UploadReporter {
     this.bar.stop();
   }
 
-  failed(): void {
-    this.bar.update({ note: "failed" });
+  failed(reason: string): void {
+    this.bar.update({ note: `failed: ${reason}` });
     this.bar.stop();
   }
 }

@@ -2,15 +2,17 @@ import { adminApi, type AdminApi } from "./admin.js";
 import { assetsApi, type AssetsApi } from "./assets.js";
 import { createTransport, type ClientOptions } from "./http.js";
 import { detectSendMode } from "./send.js";
-import type { Capabilities, Stats } from "./types.js";
+import type { Capabilities, ImportRequest, Manifest, Stats } from "./types.js";
 import { createUpload, type Upload } from "./upload.js";
 import { uploadsApi, type UploadsApi } from "./uploads.js";
-import { assetUrl, hlsUrl, type Transform, type UrlOptions } from "./url.js";
+import { assetUrl, hlsUrl, storyboardUrl, type Storyboard, type Transform, type UrlOptions } from "./url.js";
 
 export interface AssetdClient {
   readonly baseUrl: string;
   /** Uploads a Blob, File, buffer or `fileInput()`, picking the transfer by size; resolves the manifest. */
   upload: Upload;
+  /** Has the server fetch a file from an http(s) URL into a new asset (`POST /v1/imports`); resolves the manifest. */
+  importUrl(request: ImportRequest, options?: { signal?: AbortSignal }): Promise<Manifest>;
   assets: AssetsApi;
   uploads: UploadsApi;
   admin: AdminApi;
@@ -20,6 +22,8 @@ export interface AssetdClient {
   /** Delivery URL of the original, or of a variant when `transform` is given. */
   url(id: string, transform?: Transform, options?: UrlOptions): string;
   hlsUrl(id: string): string;
+  /** A video's storyboard: the WebVTT cues (default) or the sprite they point into. */
+  storyboardUrl(id: string, kind?: "jpg" | "vtt", storyboard?: Storyboard): string;
 }
 
 export function createClient(options: ClientOptions): AssetdClient {
@@ -41,6 +45,7 @@ export function createClient(options: ClientOptions): AssetdClient {
   return {
     baseUrl: http.baseUrl,
     upload: createUpload({ http, assets, uploads, capabilities: getCapabilities, sendMode: detectSendMode(options.fetch !== undefined) }),
+    importUrl: (request, call = {}) => http.json<Manifest>("POST", "/v1/imports", { json: request, signal: call.signal }),
     assets,
     uploads,
     admin: adminApi(http),
@@ -48,5 +53,6 @@ export function createClient(options: ClientOptions): AssetdClient {
     stats: (call = {}) => http.json<Stats>("GET", "/v1/stats", call),
     url: (id, transform, urlOptions) => assetUrl(http.baseUrl, id, transform, urlOptions),
     hlsUrl: (id) => hlsUrl(http.baseUrl, id),
+    storyboardUrl: (id, kind, storyboard) => storyboardUrl(http.baseUrl, id, kind, storyboard),
   };
 }

@@ -123,6 +123,15 @@ export interface Grant {
   permission: "read" | "write" | "delete";
 }
 
+/** `POST /v1/imports`: the server fetches `url` (http or https) through its fetch guard. */
+export interface ImportRequest {
+  url: string;
+  /** Default: the last segment of the URL's path. */
+  filename?: string;
+  tags?: Record<string, string>;
+  public?: boolean;
+}
+
 export interface SignedUrlRequest {
   /** A transform query such as `w=300&fmt=webp`; none: the original. */
   query?: string;
@@ -178,6 +187,8 @@ export interface NewUpload {
   sha256?: string;
   tags?: Record<string, string>;
   public?: boolean;
+  /** Upload in parts even when the server's threshold would take one PUT. */
+  multipart?: boolean;
 }
 
 export interface SinglePlan {

@@ -23,6 +23,7 @@ export async function uploadViaSession(ctx: UploadContext, job: UploadJob): Prom
     ...(job.sha256 ? { sha256: job.sha256 } : {}),
     ...(options.tags ? { tags: options.tags } : {}),
     ...(options.public !== undefined ? { public: options.public } : {}),
+    ...(options.method === "multipart" ? { multipart: true } : {}),
   }, { signal });
   const assetId = session.asset.id;
   // The owner already holds these bytes: nothing to send.

@@ -27,9 +27,9 @@ export interface UploadOptions {
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
   /**
-   * `auto`: under 8 MiB `direct`, else a direct-to-storage session (`presigned` and
-   * `multipart` are the same session; the server's multipart threshold picks one PUT or
-   * parts). `tus` for resumable uploads through tus-js-client.
+   * `auto`: under 8 MiB `direct`, else a direct-to-storage session in which the server's
+   * multipart threshold picks one PUT or parts (`presigned`); `multipart` asks for parts
+   * whatever the size. `tus` for resumable uploads through tus-js-client.
    */
   method?: UploadMethod;
   /** Parts in flight at once (multipart). Default 4. */

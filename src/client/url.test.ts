@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalRecipe, parseTransform } from "../domain/recipe.js";
-import { assetUrl, transformQuery, type Transform } from "./url.js";
+import { assetUrl, storyboardUrl, transformQuery, type Transform } from "./url.js";
 
 /** The client must write exactly the query the server would canonicalise the same transform to. */
 const serverCanonical = (query: string) =>
@@ -51,5 +51,13 @@ describe("transformQuery", () => {
     expect(assetUrl("https://cdn.example/x/", "01ABC", { w: 300, fmt: "webp" })).toBe("https://cdn.example/x/a/01ABC?w=300&fmt=webp");
     expect(assetUrl("https://cdn.example", "01ABC")).toBe("https://cdn.example/a/01ABC");
     expect(assetUrl("https://cdn.example", "01ABC", {}, { download: true })).toBe("https://cdn.example/a/01ABC?download=1");
+  });
+});
+
+describe("storyboardUrl", () => {
+  it("builds the VTT and sprite URLs with validated parameters in the server's order", () => {
+    expect(storyboardUrl("http://h/", "a b")).toBe("http://h/a/a%20b/storyboard.vtt");
+    expect(storyboardUrl("http://h", "x", "jpg", { cols: 5, n: 20, w: 200 })).toBe("http://h/a/x/storyboard.jpg?n=20&w=200&cols=5");
+    expect(() => storyboardUrl("http://h", "x", "vtt", { n: 101 })).toThrow(RangeError);
   });
 });

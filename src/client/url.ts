@@ -114,6 +114,29 @@ export function hlsUrl(baseUrl: string, id: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/a/${encodeURIComponent(id)}/hls/master.m3u8`;
 }
 
+/** Storyboard parameters: all optional (the server picks 10..100 frames by duration, 160-px tiles, a near-square grid). */
+export interface Storyboard {
+  /** Frames, 1..100. */
+  n?: number;
+  /** Tile width in pixels, 16..640 (never wider than the video). */
+  w?: number;
+  /** Tiles per row, 1..100. */
+  cols?: number;
+}
+
+/**
+ * A video's storyboard: `kind: "vtt"` for the WebVTT cues (`storyboard.jpg#xywh=…`, what
+ * players' thumbnail tracks read), `"jpg"` for the sprite they point into.
+ */
+export function storyboardUrl(baseUrl: string, id: string, kind: "jpg" | "vtt" = "vtt", storyboard: Storyboard = {}): string {
+  const pairs: Array<[string, string]> = [];
+  if (storyboard.n !== undefined) pairs.push(["n", String(integer(storyboard.n, "n", 1, 100))]);
+  if (storyboard.w !== undefined) pairs.push(["w", String(integer(storyboard.w, "w", 16, 640))]);
+  if (storyboard.cols !== undefined) pairs.push(["cols", String(integer(storyboard.cols, "cols", 1, 100))]);
+  const query = new URLSearchParams(pairs).toString();
+  return `${baseUrl.replace(/\/+$/, "")}/a/${encodeURIComponent(id)}/storyboard.${kind}${query ? `?${query}` : ""}`;
+}
+
 function integer(value: number, name: string, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}`);
   return value;

@@ -12,6 +12,18 @@ describe("configuration", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("exports traces only when the standard OTEL_* variables ask for it", () => {
+    expect(loadConfig({}).tracesExporter).toBe("none");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/v1/traces" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "otlp" }).tracesExporter).toBe("otlp");
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracesExporter).toBe("none");
+    expect(loadConfig({ OTEL_SDK_DISABLED: "true", OTEL_TRACES_EXPORTER: "otlp" }).tracesExporter).toBe("none");
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(ConfigError);
+    expect(loadConfig({ ASSETD_EVENT_RETENTION_DAYS: "0" }).eventRetentionDays).toBe(0);
+    expect(loadConfig({}).eventRetentionDays).toBe(365);
+  });
+
   it("parses the clamd address once, into a host and port or a socket path", () => {
     expect(loadConfig({}).clamd).toBeUndefined();
     expect(loadConfig({ ASSETD_CLAMD: "127.0.0.1:3310" }).clamd).toEqual({ host: "127.0.0.1", port: 3310 });
@@ -57,12 +69,20 @@ describe("configuration", () => {
     expect(loadConfig({}, "/x").sqliteBusyTimeoutMs).toBe(5000);
   });
 
+  it("believes X-Forwarded-* only from the peers ASSETD_TRUST_PROXY names", () => {
+    expect(loadConfig({}, "/x").trustProxy).toBe(false);
+    expect(loadConfig({ ASSETD_TRUST_PROXY: "2" }, "/x").trustProxy).toBe(2);
+    expect(loadConfig({ ASSETD_TRUST_PROXY: "loopback, 10.0.0.0/8, fd00::/8, 192.0.2.1" }, "/x").trustProxy)
+      .toEqual(["loopback", "10.0.0.0/8", "fd00::/8", "192.0.2.1"]);
+  });
+
   it.each([
     ["ASSETD_PORT", "80a"], ["ASSETD_PORT", "70000"], ["ASSETD_MAX_UPLOAD_BYTES", "lots"], ["ASSETD_LOG_LEVEL", "loud"],
     ["ASSETD_JWT_SECRET", "short"], ["ASSETD_DATABASE_URL", "mysql://x"], ["ASSETD_STORAGE", "ftp://x"],
     ["ASSETD_AUTO_AVIF", "maybe"], ["ASSETD_PUBLIC_URL", "not a url"], ["ASSETD_REDIS_URL", "localhost:6379"],
     ["ASSETD_STORAGE", "s3://"], ["ASSETD_JOB_LEASE_MS", "10"], ["ASSETD_CLAMD", "clamd"],
     ["ASSETD_TRUSTED_HOSTS", "https://assets.example.com"], ["ASSETD_SQLITE_BUSY_TIMEOUT_MS", "soon"],
+    ["ASSETD_TRUST_PROXY", "true"], ["ASSETD_TRUST_PROXY", "0"], ["ASSETD_TRUST_PROXY", "10.0.0.0/33"], ["ASSETD_TRUST_PROXY", "proxy.example"],
   ])("refuses a bad %s naming it", (name, value) => {
     try {
       loadConfig({ [name]: value }, "/x");

@@ -5,9 +5,11 @@ import type { Presets } from "../domain/recipe.js";
 import type { TenantIsolation } from "../domain/tenancy.js";
 import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
+import { fetchConfig, type FetchConfig } from "./fetch.js";
 import {
+  tracesExporter,
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
-  redisUrl, secret, signingKeys, storageLocation, trustedHosts, url,
+  redisUrl, secret, signingKeys, storageLocation, trustProxy, trustedHosts, url,
 } from "./values.js";
 export { ConfigError, parseByteSize } from "./values.js";
 
@@ -43,6 +45,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** ASSETD_TRUSTED_HOSTS: Host headers URLs may be built on while publicUrl is unset. */
   trustedHosts: readonly TrustedHost[];
+  /** ASSETD_TRUST_PROXY: peers whose X-Forwarded-* headers are believed (false: none). */
+  trustProxy: false | number | readonly string[];
   /** Origins browsers may call the API from: ["*"] (any), or exact origins. */
   corsOrigins: readonly string[];
   jwtSecret: string | undefined;
@@ -70,6 +74,10 @@ export interface Config {
   gcGraceSeconds: number;
   /** ASSETD_GC_INTERVAL: how often a worker of the deployment runs gc; 0 turns the schedule off. */
   gcIntervalSeconds: number;
+  /** OpenTelemetry trace export, from the standard OTEL_* variables; "none" by default. */
+  tracesExporter: "otlp" | "none";
+  /** Asset events older than this are deleted by the worker's sweep; 0 keeps them all. */
+  eventRetentionDays: number;
   allowedTypes: readonly string[];
   maxPixels: number;
   maxOutputPixels: number;
@@ -88,6 +96,10 @@ export interface Config {
   variantCacheBytes: number;
   /** Distinct recipes of one asset a non-owner may have rendered (presets and signed URLs exempt). */
   maxRecipesPerAsset: number;
+  /** ASSETD_INTERMEDIATES: derive variants of large images from cached intermediate rungs. */
+  intermediates: boolean;
+  /** ASSETD_INTERMEDIATE_MIN_PIXELS: sources below this render every variant from the original. */
+  intermediateMinPixels: number;
   /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
   locationCacheBytes: number;
   /** Node's headers timeout: a client that has not sent its headers by then gets 408. */
@@ -105,11 +117,40 @@ export interface Config {
   workerConcurrency: number;
   jobMaxAttempts: number;
   jobLeaseMs: number;
+  /** URL imports: ASSETD_FETCH_ALLOW and the fetch caps. */
+  fetch: FetchConfig;
   logLevel: LogLevel;
+  /** ASSETD_REPLICA: a second store new originals are copied to and reads fall back to. */
+  replica: StorageLocation | undefined;
+  /** ASSETD_COLD_STORAGE: where originals nobody reads for coldAfterDays are moved. */
+  coldStorage: StorageLocation | undefined;
+  coldAfterDays: number;
+  /** ASSETD_SCRUB_RATE: scrub reads at most this many bytes a second (0: unlimited). */
+  scrubBytesPerSecond: number;
+  /** ASSETD_SCRUB_INTERVAL / ASSETD_LIFECYCLE_INTERVAL: seconds between scheduled passes; 0: off. */
+  scrubIntervalSeconds: number;
+  lifecycleIntervalSeconds: number;
 }
 
 
 type Env = Record<string, string | undefined>;
+type Read = (name: string) => string | undefined;
+
+/** The replica, the cold tier and the passes that look after them. */
+function storeCare(read: Read, dataDir: string) {
+  const location = (name: string) => {
+    const text = read(name);
+    return text === undefined ? undefined : storageLocation(text, dataDir, name).location;
+  };
+  return {
+    replica: location("ASSETD_REPLICA"),
+    coldStorage: location("ASSETD_COLD_STORAGE"),
+    coldAfterDays: decimal(read, "ASSETD_COLD_AFTER_DAYS", 90, 0, 36_500),
+    scrubBytesPerSecond: Math.round(decimal(read, "ASSETD_SCRUB_RATE", 20, 0, 100_000) * 1_000_000),
+    scrubIntervalSeconds: integer(read, "ASSETD_SCRUB_INTERVAL", 3600, 0, 30 * 24 * 3600),
+    lifecycleIntervalSeconds: integer(read, "ASSETD_LIFECYCLE_INTERVAL", 24 * 3600, 0, 30 * 24 * 3600),
+  };
+}
 
 const DEFAULT_ALLOWED_TYPES = ["image/*", "video/*", "audio/*", "application/pdf", "text/plain", "text/csv",
   "application/json", "application/zip", "application/gzip", "application/octet-stream"];
@@ -141,6 +182,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxVideoPixels: integer(read, "ASSETD_MAX_VIDEO_PIXELS", 4096 * 4096, 1, 100_000_000),
     publicUrl: url(read, "ASSETD_PUBLIC_URL"),
     trustedHosts: Object.freeze(trustedHosts(read("ASSETD_TRUSTED_HOSTS"), host)),
+    trustProxy: trustProxy(read("ASSETD_TRUST_PROXY")),
     corsOrigins: Object.freeze(corsOrigins(read("ASSETD_CORS_ORIGINS"))),
     jwtSecret: secret(read("ASSETD_JWT_SECRET")),
     urlSigningKeys: Object.freeze(signingKeys(read("ASSETD_URL_SIGNING_KEY"))),
@@ -157,6 +199,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     trashTtlSeconds: integer(read, "ASSETD_TRASH_TTL", 7 * 24 * 3600, 0, 365 * 24 * 3600),
     gcGraceSeconds: integer(read, "ASSETD_GC_GRACE", 3600, 0, 30 * 24 * 3600),
     gcIntervalSeconds: integer(read, "ASSETD_GC_INTERVAL", 3600, 0, 30 * 24 * 3600),
+    tracesExporter: tracesExporter(read),
+    eventRetentionDays: integer(read, "ASSETD_EVENT_RETENTION_DAYS", 365, 0, 100 * 365),
     allowedTypes: Object.freeze(list(read("ASSETD_ALLOWED_TYPES")) ?? DEFAULT_ALLOWED_TYPES),
     maxPixels: integer(read, "ASSETD_MAX_PIXELS", 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     maxOutputPixels: integer(read, "ASSETD_MAX_OUTPUT_PIXELS", 50_000_000, 1, Number.MAX_SAFE_INTEGER),
@@ -171,6 +215,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
+    intermediates: boolean(read, "ASSETD_INTERMEDIATES", true),
+    intermediateMinPixels: integer(read, "ASSETD_INTERMEDIATE_MIN_PIXELS", 8_000_000, 1, Number.MAX_SAFE_INTEGER),
     locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
     headersTimeoutMs: integer(read, "ASSETD_HEADERS_TIMEOUT_MS", 30_000, 100, 600_000),
     requestTimeoutMs: integer(read, "ASSETD_REQUEST_TIMEOUT_MS", 300_000, 0, 86_400_000),
@@ -182,6 +228,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
     jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
     jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),
+    fetch: fetchConfig(read),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+    ...storeCare(read, dataDir),
   });
 }
+

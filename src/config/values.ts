@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseClamdAddress, type ClamdAddress } from "../domain/clamd-address.js";
@@ -188,11 +189,11 @@ export function deliveryRedirect(read: Read, location: StorageLocation): "off" |
   return mode;
 }
 
-export function storageLocation(text: string | undefined, dataDir: string): { url: string; location: StorageLocation } {
+export function storageLocation(text: string | undefined, dataDir: string, name = "ASSETD_STORAGE"): { url: string; location: StorageLocation } {
   if (text === undefined) return fileLocation(`file://${resolve(dataDir, "store")}`);
   if (text.startsWith("file://")) {
     const path = text.slice("file://".length);
-    if (!path) throw new ConfigError("ASSETD_STORAGE", "file:// needs a directory");
+    if (!path) throw new ConfigError(name, "file:// needs a directory");
     return fileLocation(`file://${isAbsolute(path) ? path : resolve(dataDir, path)}`);
   }
   if (text.startsWith("s3://")) {
@@ -200,12 +201,55 @@ export function storageLocation(text: string | undefined, dataDir: string): { ur
       return { url: text, location: Object.freeze({ kind: "s3", ...parseS3Url(text) }) };
     } catch (error) {
       // The URL may carry a secret key: name the problem, never echo the value.
-      throw new ConfigError("ASSETD_STORAGE", (error as Error).message);
+      throw new ConfigError(name, (error as Error).message);
     }
   }
-  throw new ConfigError("ASSETD_STORAGE", "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
+  throw new ConfigError(name, "expected file://<dir> or s3://bucket[/prefix]?endpoint=...&region=...");
 }
 
 export function fileLocation(url: string): { url: string; location: StorageLocation } {
   return { url, location: Object.freeze({ kind: "fs", root: decodeURIComponent(new URL(url).pathname) }) };
+}
+
+/** Named address ranges proxy-addr (Fastify's trustProxy) understands. */
+const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * ASSETD_TRUST_PROXY: which peers may tell us the client's address, scheme and host
+ * (X-Forwarded-For/-Proto/-Host). Unset: nobody. A number: that many proxy hops in front.
+ * Else a list of addresses, CIDRs or loopback/linklocal/uniquelocal. "Everyone" is not
+ * offered: it lets any client pick its own address for rate limits.
+ */
+export function trustProxy(text: string | undefined): false | number | string[] {
+  if (text === undefined || text === "" || text === "false") return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops < 1 || hops > 10) throw new ConfigError("ASSETD_TRUST_PROXY", `expected 1 to 10 proxy hops, got ${text}`);
+    return hops;
+  }
+  const entries = list(text) ?? [];
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_RANGES.has(entry) && (family === 0 || !validBits || extra !== undefined)) {
+      throw new ConfigError("ASSETD_TRUST_PROXY", `expected a number of hops, or addresses, CIDRs, loopback, linklocal or uniquelocal; got '${entry}'`);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Tracing is off unless asked for: `OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint set
+ * while `OTEL_TRACES_EXPORTER` is unset. `OTEL_SDK_DISABLED=true` wins over both. The
+ * exporter reads the other OTEL_* variables itself.
+ */
+export function tracesExporter(read: Read): "otlp" | "none" {
+  if (read("OTEL_SDK_DISABLED")?.trim().toLowerCase() === "true") return "none";
+  const exporter = read("OTEL_TRACES_EXPORTER")?.trim().toLowerCase();
+  if (exporter === undefined || exporter === "") {
+    return read("OTEL_EXPORTER_OTLP_ENDPOINT") || read("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "otlp" : "none";
+  }
+  if (exporter === "otlp" || exporter === "none") return exporter;
+  throw new ConfigError("OTEL_TRACES_EXPORTER", `expected otlp or none, got '${exporter}'`);
 }

@@ -41,7 +41,13 @@ export function parseDatabaseUrl(url: string): Target {
  */
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<DatabaseHandle> {
   const { dialect, target } = parseDatabaseUrl(url);
-  const db = new Kysely<Database>({ dialect: sqlDialect(dialect).createDialect(target, options) });
+  const onQuery = options.onQuery;
+  const db = new Kysely<Database>({
+    dialect: sqlDialect(dialect).createDialect(target, options),
+    ...(onQuery ? {
+      log: (event) => onQuery({ sql: event.query.sql, durationMs: event.queryDurationMillis, ...(event.level === "error" ? { error: event.error } : {}) }),
+    } : {}),
+  });
   try {
     await sql`select 1`.execute(db);
   } catch (error) {

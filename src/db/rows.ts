@@ -72,6 +72,7 @@ export function toVariantRow(row: Selectable<VariantTable>): VariantRow {
     createdAt: Number(row.created_at),
     lastAccessAt: Number(row.last_access_at),
     hits: Number(row.hits),
+    parent: row.parent ?? null,
   };
 }
 
@@ -86,5 +87,6 @@ export function fromVariantRow(row: VariantRow): Insertable<VariantTable> {
     created_at: row.createdAt,
     last_access_at: row.lastAccessAt,
     hits: row.hits,
+    parent: row.parent ?? null,
   };
 }

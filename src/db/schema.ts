@@ -31,6 +31,8 @@ export interface BlobTable {
   generation: Defaulted<number>;
   /** When the refcount last fell to 0; NULL while referenced. */
   released_at: Defaulted<number | null>;
+  /** Recorded in batches; NULL until the first recorded read. */
+  last_read_at: Defaulted<number | null>;
 }
 
 export type BlobState = "live" | "collecting" | "gone";
@@ -106,6 +108,8 @@ export interface VariantTable {
   created_at: number;
   last_access_at: number;
   hits: number;
+  /** The variant this one was derived from (an intermediate rung); null: from the original. */
+  parent: string | null;
 }
 
 export interface JobTable {

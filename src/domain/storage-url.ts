@@ -21,6 +21,11 @@ export interface S3Location {
   multipartThreshold?: number;
   /** Multipart part size, ≥ 5 MiB; it also caps objects at 1000 parts. Default: 8 MiB, more when the upload limit needs it. */
   partSize?: number;
+  /**
+   * The storage class committed objects get (e.g. STANDARD_IA for a cold tier); the
+   * service's default (STANDARD) when absent. Staging objects always use the default.
+   */
+  storageClass?: string;
 }
 
 /** `file://<dir>` (an absolute directory) or `s3://bucket[/prefix]?...`. */
@@ -37,14 +42,14 @@ export class S3UrlError extends Error {
 /** S3's bucket naming rules (lowercase, 3-63 characters), which every S3 service accepts. */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-const PARAMS = new Set(["endpoint", "region", "forcePathStyle", "accessKeyId", "secretAccessKey", "partSize", "multipartThreshold"]);
+const PARAMS = new Set(["endpoint", "region", "forcePathStyle", "accessKeyId", "secretAccessKey", "partSize", "multipartThreshold", "storageClass"]);
 
 /**
  * Parses `s3://bucket/optional/prefix?endpoint=http://127.0.0.1:8081&region=us-east-1&forcePathStyle=true`.
  *
  * Query parameters: `endpoint` (an S3-compatible service; AWS when absent), `region`,
  * `forcePathStyle` (true/false), `accessKeyId` + `secretAccessKey`, `partSize` and
- * `multipartThreshold` (bytes). Unknown or repeated parameters are refused, so a typo
+ * `multipartThreshold` (bytes), `storageClass` (of committed objects, e.g. STANDARD_IA). Unknown or repeated parameters are refused, so a typo
  * fails at start-up instead of being ignored.
  *
  * Credentials, highest precedence first:
@@ -115,6 +120,12 @@ export function parseS3Url(text: string): S3Location {
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     options.accessKeyId = accessKeyId;
     options.secretAccessKey = secretAccessKey;
+  }
+
+  const storageClass = param("storageClass");
+  if (storageClass !== undefined) {
+    if (!/^[A-Z_]{2,40}$/.test(storageClass)) throw new S3UrlError("storageClass must be an S3 storage class name such as STANDARD_IA");
+    options.storageClass = storageClass;
   }
 
   for (const name of ["partSize", "multipartThreshold"] as const) {

@@ -2,18 +2,23 @@ import cors from "@fastify/cors";
 import type { DataStore } from "@tus/server";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
+import { registerTracing } from "./tracing.js";
 import type { Capabilities } from "../domain/capabilities.js";
 import { AppError } from "../domain/errors.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import type { HttpMetrics } from "../ports/metrics.js";
 import type { TokenVerifier } from "../ports/token-verifier.js";
+import type { Tracer } from "../ports/tracer.js";
 import type { AssetService } from "../services/assets.js";
 import type { DeliveryService } from "../services/deliver.js";
 import type { HlsService } from "../services/hls.js";
+import type { StoryboardService } from "../services/storyboard.js";
 import type { IngestService } from "../services/ingest.js";
+import type { ImportService } from "../services/imports.js";
 import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
+import type { VariantListing } from "../services/variant-list.js";
 import type { StatusService } from "../services/status.js";
 import type { AclService } from "../services/acl.js";
 import type { SignedUrlService } from "../services/signed-urls.js";
@@ -28,8 +33,13 @@ import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
+import { importRoutes } from "./routes/imports.js";
+import { storyboardRoutes } from "./routes/storyboard.js";
 import { similarRoutes } from "./routes/similar.js";
+import { variantRoutes } from "./routes/variants.js";
 import { statsRoutes } from "./routes/stats.js";
+import { storeCareRoutes } from "./routes/store-care.js";
+import type { StoreCareService } from "../services/store-care.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
 
@@ -38,6 +48,8 @@ export interface AppDeps {
   publicUrl: string | undefined;
   /** Host headers manifests may be built on while publicUrl is unset. */
   trustedHosts: readonly TrustedHost[];
+  /** Peers whose X-Forwarded-For/-Proto/-Host are believed (Fastify's trustProxy); false: none. */
+  trustProxy?: false | number | readonly string[];
   /** ["*"] or exact origins allowed to call the API from a browser. */
   corsOrigins: readonly string[];
   maxUploadBytes: number;
@@ -46,10 +58,15 @@ export interface AppDeps {
   metrics: HttpMetrics;
   logger?: PinoLogger;
   ingest: IngestService;
+  imports: ImportService;
   assets: AssetService;
   delivery: DeliveryService;
   similar: SimilarService;
+  /** GET /v1/assets/:id/variants. */
+  variants: VariantListing;
   hls: HlsService;
+  /** Video storyboards (sprite + WebVTT); undefined: not served. */
+  storyboards?: StoryboardService;
   uploads: UploadService;
   maintenance: MaintenanceService;
   quotas: QuotaService;
@@ -66,6 +83,10 @@ export interface AppDeps {
   tus: { datastore: DataStore } | undefined;
   /** Slow clients: headers deadline, connection idle limit (0: none) and keep-alive. */
   timeouts?: { headersMs: number; idleMs: number; keepAliveMs: number };
+  /** Server spans per request; absent or disabled: none. */
+  tracer?: Tracer;
+  /** Scrub and lifecycle passes, tiers and replicas (admin endpoints, manifest `storage`). */
+  storeCare?: StoreCareService;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -75,10 +96,17 @@ const EXPOSED_HEADERS = [
 ];
 
 /** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
+/** A hop count as proxy-addr's own rule (trust the n nearest peers), which Fastify's types leave out. */
+function trustProxyOption(trust: false | number | readonly string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 1024 * 1024,
+    trustProxy: trustProxyOption(deps.trustProxy ?? false),
     // Per-request log lines cost more than a cached variant hit; metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -92,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.timeouts) app.server.headersTimeout = deps.timeouts.headersMs;
 
   app.decorateRequest("caller", null);
+  if (deps.tracer) registerTracing(app, deps.tracer);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => sendError(reply, new AppError("not_found", "no such route")));
 
@@ -121,11 +150,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(statsRoutes, { status: deps.status });
     await api.register(assetRoutes, {
       publicUrl, trustedHosts, delivery, maxUploadBytes: deps.maxUploadBytes, ingest: deps.ingest, assets: deps.assets, hls: deps.hls, quotas: deps.quotas,
+      ...(deps.storeCare ? { placementOf: deps.storeCare.placementOf } : {}),
     });
+    await api.register(importRoutes, { publicUrl, trustedHosts, delivery, imports: deps.imports });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
+    await api.register(variantRoutes, { variants: deps.variants });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
+    if (deps.storyboards) await api.register(storyboardRoutes, { storyboards: deps.storyboards, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
+    if (deps.storeCare) await api.register(storeCareRoutes, { care: deps.storeCare });
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });

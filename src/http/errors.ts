@@ -87,6 +87,17 @@ export async function errorHandler(error: unknown, request: FastifyRequest, repl
     if (known.status >= 500) request.log.warn({ err: error }, known.message);
     return sendError(reply, known);
   }
+  if (clientWentAway(request, error)) {
+    // Not a fault of ours: the client cancelled (Ctrl-C, a closed tab, a timeout on its side).
+    request.log.info({ code: (error as NodeJS.ErrnoException).code }, "the client closed the connection before the request finished");
+    return reply.code(499).send();
+  }
   request.log.error({ err: error }, "unhandled error");
   return sendError(reply, new AppError("internal", "internal error"));
+}
+
+/** The request body ended because the client closed its connection (Node's `aborted` error). */
+function clientWentAway(request: FastifyRequest, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE") && (request.raw.destroyed || request.raw.socket?.destroyed === true);
 }

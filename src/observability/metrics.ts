@@ -29,8 +29,14 @@ export function createMetricsRegistry(): MetricsRegistry {
     labelNames: ["result"] as const, registers: [registry],
   });
   const renders = new Counter({
-    name: "assetd_variant_renders_total", help: "Variants rendered (cache misses that ran the engine)",
-    labelNames: ["format"] as const, registers: [registry],
+    name: "assetd_variant_renders_total", help: "Variants rendered (cache misses that ran the engine), by format and by what they were rendered from",
+    labelNames: ["format", "source"] as const, registers: [registry],
+  });
+  const intermediates = new Counter({
+    name: "assetd_intermediate_renders_total", help: "Rungs of the intermediate ladder rendered from originals", registers: [registry],
+  });
+  const intermediateSeconds = new Counter({
+    name: "assetd_intermediate_render_seconds_total", help: "Time spent rendering rungs of the intermediate ladder", registers: [registry],
   });
   const renderSeconds = new Histogram({
     name: "assetd_variant_render_seconds", help: "Time spent rendering one variant", registers: [registry],
@@ -80,9 +86,13 @@ export function createMetricsRegistry(): MetricsRegistry {
   const metrics: Metrics = {
     variantHit: () => variantRequests.inc({ result: "hit" }),
     variantMiss: () => variantRequests.inc({ result: "miss" }),
-    variantRendered: (seconds, format) => {
-      renders.inc({ format });
+    variantRendered: (seconds, format, source = "original") => {
+      renders.inc({ format, source });
       renderSeconds.observe(seconds);
+    },
+    intermediateRendered: (seconds) => {
+      intermediates.inc();
+      intermediateSeconds.inc(seconds);
     },
     variantCollapsed: () => collapsed.inc(),
     variantsEvicted: (count, bytes) => {

@@ -62,9 +62,10 @@ export interface BlobStore {
   list(prefix: string): AsyncIterable<StoredObject>;
   /**
    * A path on the local filesystem holding the object, for engines that read files
-   * directly. Only stores that keep objects on a local disk implement it.
+   * directly. Only stores that keep objects on a local disk implement it; undefined when
+   * this object is not on the local disk right now (read it through `read` or `get`).
    */
-  localPath?(key: string): string;
+  localPath?(key: string): string | undefined;
   /**
    * Turns the committed object at `key` (bytes a client wrote straight to the store) into
    * a staged object: `commit(target)` moves it to `target` (dropping it when `target`

@@ -1,3 +1,4 @@
+import type { SourceFacts } from "../domain/ladder.js";
 import type { OutputFormat, Recipe } from "../domain/recipe.js";
 import type { CpuSlot } from "./cpu-budget.js";
 import type { AssetMeta } from "./repos.js";
@@ -10,6 +11,8 @@ export interface ImageSource {
   read(): Promise<Buffer>;
   /** The sniffed type of the source. */
   contentType: string;
+  /** A rung of the intermediate ladder: decoded without JPEG's fast shrink-on-load, whose softness it would add to its own. */
+  rung?: boolean;
 }
 
 export interface RenderLimits {
@@ -36,6 +39,14 @@ export interface ImageEngine {
   canRender(contentType: string): boolean;
   /** Runs in one slot of the CPU budget: `slot` when the caller holds one, else a fresh one. */
   render(source: ImageSource, recipe: Recipe, limits: RenderLimits, slot?: CpuSlot): Promise<RenderedImage>;
+  /**
+   * A rung of the intermediate ladder (domain/ladder.ts): the long side scaled to `rung`,
+   * upright, sRGB, stripped; JPEG at RUNG_QUALITY without chroma subsampling, PNG when the
+   * source has alpha.
+   */
+  renderIntermediate(source: ImageSource, rung: number, limits: RenderLimits, slot?: CpuSlot): Promise<RenderedImage>;
+  /** Displayed size, format, alpha and frames from the header alone (nothing decoded). */
+  inspect(source: ImageSource): Promise<SourceFacts>;
   /**
    * Facts for the manifest: width/height as displayed, format, orientation, alpha,
    * animation, colour space, ICC description, EXIF subset. Decodes (a small thumbnail)

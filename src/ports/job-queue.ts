@@ -5,7 +5,7 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
@@ -15,6 +15,11 @@ export interface JobPayloads {
   "extract-metadata": { assetId: string; scanned?: boolean; reprocess?: boolean };
   /** The HLS ladder of a ready video, keyed by content hash (identical videos share one). */
   "transcode-hls": { assetId: string };
+  /**
+   * A copy of an original on the replica store, keyed by content hash; `repair`: a read
+   * found the primary copy missing or corrupt, restore it from the replica first.
+   */
+  replicate: { sha256: string; repair?: boolean };
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

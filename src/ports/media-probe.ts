@@ -1,3 +1,4 @@
+import type { ToolStatus } from "./transcoder.js";
 import type { AssetMeta } from "./repos.js";
 
 /** What a probe needs to read a source (the same shape as the image engine's source). */
@@ -25,5 +26,5 @@ export interface MediaProbe {
    */
   describe(source: ProbeSource): Promise<AssetMeta>;
   /** For readiness: tool name and version, or why it is unavailable. */
-  status(): Promise<{ available: boolean; version?: string; reason?: string }>;
+  status(): Promise<ToolStatus>;
 }

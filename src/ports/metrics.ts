@@ -2,7 +2,10 @@
 export interface Metrics {
   variantHit(): void;
   variantMiss(): void;
-  variantRendered(seconds: number, format: string): void;
+  /** `source`: rendered from the original, or derived from an intermediate rung (the transformation graph). */
+  variantRendered(seconds: number, format: string, source?: "original" | "intermediate"): void;
+  /** A rung of the intermediate ladder rendered from the original. */
+  intermediateRendered(seconds: number): void;
   variantCollapsed(): void;
   /** Variants removed by the cache budget's eviction pass, and their bytes. */
   variantsEvicted(count: number, bytes: number): void;
@@ -12,7 +15,7 @@ export interface Metrics {
 }
 
 export const noopMetrics: Metrics = {
-  variantHit() {}, variantMiss() {}, variantRendered() {}, variantCollapsed() {}, variantsEvicted() {}, transformRejected() {},
+  variantHit() {}, variantMiss() {}, variantRendered() {}, intermediateRendered() {}, variantCollapsed() {}, variantsEvicted() {}, transformRejected() {},
   ingested() {}, jobFinished() {},
 };
 

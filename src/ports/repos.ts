@@ -40,6 +40,8 @@ export interface VariantRow {
   createdAt: number;
   lastAccessAt: number;
   hits: number;
+  /** The cache key of the variant it was derived from (an intermediate rung); null or absent: the original. */
+  parent?: string | null;
 }
 
 export interface NewAsset {
@@ -204,7 +206,7 @@ export interface VariantRepo {
   recordHits(hits: ReadonlyMap<string, { count: number; at: number }>): Promise<void>;
   listByBlob(blobSha256: string): Promise<VariantRow[]>;
   delete(cacheKeys: readonly string[]): Promise<void>;
-  /** How many variants (distinct recipes) of this content are stored. */
+  /** How many variants (distinct recipes) of this content are stored; intermediate rungs are not recipes anyone asked for. */
   countByBlob(blobSha256: string): Promise<number>;
   /** The sum of every stored variant's size. */
   totalSize(): Promise<number>;
@@ -264,6 +266,7 @@ export interface Repos {
   readonly gc: GcRepo;
   readonly counters: CounterRepo;
   readonly passes: PassRepo;
+  readonly eventLog: EventLogRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.
@@ -281,6 +284,12 @@ export interface Repos {
   stats(owner?: string): Promise<Stats>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The asset event log as a whole (an asset's own history is `AssetRepo.events`). */
+export interface EventLogRepo {
+  /** Deletes at most `limit` events older than `before` (ms), oldest first; returns how many. */
+  pruneBefore(before: number, limit: number): Promise<number>;
 }
 
 /** ACL grants of assets (DESIGN §10 "Access"); `*` read and `asset.public` kept equal. */

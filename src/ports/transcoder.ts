@@ -21,6 +21,8 @@ export interface TranscodeSource {
 }
 
 export interface ToolStatus {
+  /** The tool's name, e.g. `ffmpeg`. */
+  name: string;
   available: boolean;
   version?: string;
   reason?: string;

@@ -21,6 +21,7 @@ import type { AssetService } from "./assets.js";
 import { blobSource } from "./blob-source.js";
 import { ByteCache } from "./byte-cache.js";
 import type { VariantCache } from "./variant-cache.js";
+import type { VariantGraph } from "./variant-graph.js";
 import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
 
 /** Cached variants above this size are streamed from the store on a hit, never held in memory. */
@@ -63,6 +64,8 @@ export interface DeliveryDeps {
   variantCache: Pick<VariantCache, "stored" | "onEvicted">;
   /** ASSETD_MAX_RECIPES_PER_ASSET. */
   maxRecipesPerAsset: number;
+  /** The transformation graph (ASSETD_INTERMEDIATES); undefined: every variant from the original. */
+  graph?: VariantGraph;
 }
 
 export interface OriginalResult {
@@ -108,6 +111,8 @@ export interface Access {
 export function createDeliveryService(deps: DeliveryDeps) {
   const presets = deps.presets ?? DEFAULT_PRESETS;
   const { assets, repos, store, engine, singleFlight, cpu, metrics, clock, logger } = deps;
+  // The ladder policy is part of the processor version: turning the graph on or changing it changes every key.
+  const processorVersion = deps.graph?.processorVersion ?? engine.processorVersion;
   const pendingHits = new Map<string, { count: number; at: number }>();
   const counters = { hits: 0, misses: 0 };
   // Only variants small enough to be served from memory enter it; larger ones always stream.
@@ -209,7 +214,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     }
 
     const recipe = normaliseRecipe(planned.recipe, asset, frames === undefined);
-    const cacheKey = variantCacheKey(derivedContentKey(asset.blobSha256, asset.owner, deps.tenantIsolation ?? "shared"), recipe, engine.processorVersion);
+    const cacheKey = variantCacheKey(derivedContentKey(asset.blobSha256, asset.owner, deps.tenantIsolation ?? "shared"), recipe, processorVersion);
     const hit = await readCached(cacheKey);
     if (hit) {
       metrics.variantHit();
@@ -280,13 +285,15 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const blob = await repos.blobs.get(asset.blobSha256);
     if (!blob) throw new AppError("internal", "the asset's content record is missing");
     const source = blobSource(store, blob.storageKey, asset.contentType ?? blob.sniffedType);
+    // The transformation graph: a large image's variant may render from a cached rung (which it renders first when missing).
+    const derived = frames || !deps.graph ? undefined : await deps.graph.derive(asset, recipe, source);
     const started = performance.now();
     // One slot for the whole render, taken before any work and handed to the engines, so a
     // full queue turns the request away (503) instead of starting what it cannot finish. A
     // still stops waiting (and ffmpeg or pdfjs stop) when its clients have gone; an image
     // render always finishes, and its variant is stored for the next request.
     const output = await cpu.run(async (slot) => {
-      if (!frames) return engine.render(source, recipe, deps.limits, slot);
+      if (!frames) return derived ? engine.render(derived.source, derived.recipe, deps.limits, slot) : engine.render(source, recipe, deps.limits, slot);
       // A video frame or PDF page becomes a PNG still, then goes through the image recipe;
       // without `fmt` a still is delivered as JPEG.
       // ffmpeg and pdfjs stop when every client waiting for this still has gone.
@@ -298,14 +305,15 @@ export function createDeliveryService(deps: DeliveryDeps) {
         { ...imageRecipe, fmt: imageRecipe.fmt ?? "jpeg" }, deps.limits, slot);
     }, frames ? { signal } : {});
     const seconds = (performance.now() - started) / 1000;
-    metrics.variantRendered(seconds, output.format);
-    if (client !== undefined) await deps.renderBudget?.charge(client, seconds);
+    metrics.variantRendered(seconds, output.format, derived ? "intermediate" : "original");
+    if (client !== undefined) await deps.renderBudget?.charge(client, seconds + (derived?.rungSeconds ?? 0));
     const key = variantKey(cacheKey);
     await store.put(key, output.data);
     const now = clock.now();
     await repos.variants.put({
       cacheKey, blobSha256: blob.sha256, recipe: canonicalRecipe(recipe), storageKey: key,
       contentType: output.contentType, size: output.data.length, createdAt: now, lastAccessAt: now, hits: 0,
+      parent: derived?.parent ?? null,
     });
     deps.variantCache.stored(output.data.length);
     logger.debug({ cacheKey, recipe: canonicalRecipe(recipe), ms: Math.round(performance.now() - started) }, "variant rendered");

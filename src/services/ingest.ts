@@ -36,6 +36,8 @@ export interface IngestDeps {
   uploadIdleTimeoutMs?: number;
   /** With the idle timeout: the slowest upload body accepted, bytes a second (0: no floor). */
   uploadMinBytesPerSecond?: number;
+  /** Called once content is stored for the first time (the replica's copy is queued there). */
+  onNewContent?: (sha256: string) => Promise<void>;
 }
 
 export interface IngestInput {
@@ -167,6 +169,11 @@ export function createIngestService(deps: IngestDeps) {
     });
   }
 
+  /** After a commit: what new content needs beyond its asset's jobs. */
+  async function placed(sha256: string, created: boolean): Promise<void> {
+    if (created) await deps.onNewContent?.(sha256);
+  }
+
   /** The first job for newly verified content: the scan when a scanner is configured. */
   async function startJobs(assetId: string): Promise<void> {
     if (deps.scanning) await queue.enqueue("scan", { assetId }, { key: assetId });
@@ -215,6 +222,7 @@ export function createIngestService(deps: IngestDeps) {
 
       metrics.ingested(measured.bytes, !result.blobCreated);
       logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
+      await placed(sha256, result.blobCreated);
       await startJobs(id);
       return result.asset;
     } finally {
@@ -222,7 +230,7 @@ export function createIngestService(deps: IngestDeps) {
     }
   }
 
-  return { ingest, check, place, startJobs };
+  return { ingest, check, place, placed, startJobs };
 }
 
 export type IngestService = ReturnType<typeof createIngestService>;

@@ -27,8 +27,11 @@ export interface JobDeps {
   limits: RenderLimits;
 }
 
-/** Background job handlers by name. Each is idempotent: it acts only on the state it expects. */
-export function createJobHandlers(deps: JobDeps): JobHandlers {
+/**
+ * Background job handlers by name. Each is idempotent: it acts only on the state it expects.
+ * `replicate` belongs to the replication service (services/replication.ts).
+ */
+export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate"> {
   const { repos, store, engine, clock, logger } = deps;
 
   return {

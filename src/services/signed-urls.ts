@@ -2,6 +2,7 @@ import type { Caller } from "../domain/access.js";
 import { AppError, InvalidParameterError } from "../domain/errors.js";
 import { parseTransform, DELIVERY_PARAMS, type Presets } from "../domain/recipe.js";
 import { checkSignature, signedUrlLifetime, signPlaylist, signUrl, type UrlSigningKeys } from "../domain/signed-url.js";
+import { signStoryboardVtt } from "../domain/storyboard.js";
 import type { Clock } from "../ports/clock.js";
 import type { AssetService } from "./assets.js";
 
@@ -75,6 +76,11 @@ export function createSignedUrlService(deps: SignedUrlServiceDeps) {
     /** A playlist served through a signed URL, its URIs signed with the same expiry. */
     playlist(text: string, playlistPath: string, pass: SignedPass): string {
       return signPlaylist(text, playlistPath, pass.expiresAt, keys);
+    },
+
+    /** A storyboard VTT served through a signed URL, its sprite URIs signed with the same expiry. */
+    storyboard(text: string, vttPath: string, pass: SignedPass): string {
+      return signStoryboardVtt(text, vttPath, pass.expiresAt, keys);
     },
   };
 }

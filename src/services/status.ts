@@ -17,6 +17,8 @@ export interface StatusDeps {
   engine: string;
   /** Optional media tools (probes, the transcoder): reported, never a reason to be unready. */
   tools: ReadonlyArray<{ status(): Promise<ToolStatus> }>;
+  /** Stored originals per tier (admins only). */
+  usageByTier?: () => Promise<Record<"hot" | "cold", { blobs: number; bytes: number }>>;
 }
 
 export interface Readiness {
@@ -29,7 +31,6 @@ export interface Readiness {
 
 /** What the service reports about itself: usage statistics and dependency readiness. */
 export function createStatusService(deps: StatusDeps) {
-  // Installed tools do not change while the process runs: ask once.
   let tools: Promise<ToolStatus[]> | undefined;
 
   /**
@@ -47,6 +48,7 @@ export function createStatusService(deps: StatusDeps) {
       physicalBytes: stats.physicalBytes,
       dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
       ...(caller.admin ? serviceWide(stats.variants) : {}),
+      ...(caller.admin && deps.usageByTier ? { storage: { byTier: await deps.usageByTier() } } : {}),
       queues: await deps.queue.depth(),
       ...(quota ? { quota } : {}),
     };
@@ -83,11 +85,16 @@ export function createStatusService(deps: StatusDeps) {
     if (!caller?.admin) {
       return { ready, checks: Object.fromEntries(Object.entries(checks).map(([name, { ok }]) => [name, { ok }])) };
     }
-    tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
-    return { ready, checks, engine: deps.engine, tools: await tools };
+    return { ready, checks, engine: deps.engine, tools: await toolStatuses() };
   }
 
-  return { stats, readiness };
+  /** The optional media tools, each with its name: asked once, since installs do not change while the process runs. */
+  function toolStatuses(): Promise<ToolStatus[]> {
+    tools ??= Promise.all(deps.tools.map((tool) => tool.status()));
+    return tools;
+  }
+
+  return { stats, readiness, tools: toolStatuses };
 }
 
 export type StatusService = ReturnType<typeof createStatusService>;

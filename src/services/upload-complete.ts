@@ -112,6 +112,7 @@ export function createUploadCompletion(deps: UploadCompletionDeps) {
     await clearUpload(deps, { ...s, multipartId: null }).catch((error: unknown) => logger.warn({ assetId: s.assetId, err: error }, "upload leftovers not removed"));
     deps.metrics.ingested(measured.bytes, !result.blobCreated);
     logger.info({ assetId: s.assetId, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "upload completed");
+    await ingest.placed(sha256, result.blobCreated);
     await ingest.startJobs(s.assetId);
     return result.asset;
   }

@@ -45,6 +45,8 @@ export interface OpenInput {
   sha256?: string | undefined;
   tags?: Record<string, string> | undefined;
   public?: boolean | undefined;
+  /** Parts even below the multipart threshold (a client that wants parallel parts or part retries). */
+  multipart?: boolean | undefined;
 }
 
 /** Where and how the client sends the bytes (DESIGN §5 `POST /v1/uploads`). */
@@ -198,7 +200,7 @@ export function createUploadSessions(deps: UploadSessionDeps) {
 
     const now = clock.now();
     const id = newAssetId(now);
-    const plan = options.kind === "tus" ? undefined : planUpload(input.size, deps);
+    const plan = options.kind === "tus" ? undefined : planUpload(input.size, input.multipart ? { ...deps, multipartThreshold: 0 } : deps);
     const kind = options.kind ?? plan!.kind;
     const stagingKey = kind === "tus" ? id : uploadDataKey(id);
     const multipartId = kind === "tus" ? null : await transport.begin({ kind, stagingKey, contentType: checked.contentType });

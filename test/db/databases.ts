@@ -9,13 +9,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { PG_URL } from "../helpers/pg.js";
 import { sql } from "kysely";
 
 import { openDatabase, type DatabaseHandle } from "../../src/db/connect.js";
 import type { DialectName, OpenOptions } from "../../src/db/dialect/index.js";
 import { migrate } from "../../src/db/migrations/index.js";
 
-export const PG_URL = process.env.ASSETD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export { PG_URL };
 
 export interface DialectTarget {
   dialect: DialectName;

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type AddressInfo } from "node:net";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -11,7 +11,7 @@ import { fixture, fixturePath } from "../helpers/fixtures.js";
 import { BIN } from "../helpers/process.js";
 
 /**
- * The client commands (put, get, ls, rm, quota, sweep, stats) as a user runs them: the
+ * The client commands (put, get, ls, info, url, share, rm, quota, sweep, stats) as a user runs them: the
  * built CLI (`node bin/assetd.js`, so `npm run build` first) as a child process against a
  * real server, configured only through ASSETD_URL and ASSETD_TOKEN.
  */
@@ -87,9 +87,24 @@ describe("assetd CLI client commands", () => {
     const file = join(dir, "random.bin");
     await writeFile(file, data);
     const completes = await requests(app, "POST", "/v1/uploads/:id/complete");
+    const parts = await requests(app, "PUT", "/v1/uploads/:id/parts/:n");
     const manifest = await cliJson(app, bob, ["put", "--method", "multipart", "--concurrency", "2", file]);
     expect(manifest).toMatchObject({ filename: "random.bin", size: data.length, sha256: sha256(data) });
     expect(await requests(app, "POST", "/v1/uploads/:id/complete")).toBe(completes + 1);
+    expect(await requests(app, "PUT", "/v1/uploads/:id/parts/:n")).toBe(parts + 3);
+  });
+
+  it("put --method multipart uses parts even below the server's multipart threshold", async () => {
+    const data = randomBytes(2 * MIB);
+    const file = join(dir, "small-parts.bin");
+    await writeFile(file, data);
+    const parts = await requests(app, "PUT", "/v1/uploads/:id/parts/:n");
+    const single = await requests(app, "PUT", "/v1/uploads/:id/data");
+    const manifest = await cliJson(app, bob, ["put", "--method", "multipart", file]);
+    expect(manifest).toMatchObject({ size: data.length, sha256: sha256(data) });
+    expect(await requests(app, "PUT", "/v1/uploads/:id/parts/:n")).toBe(parts + 1);
+    expect(await requests(app, "PUT", "/v1/uploads/:id/data")).toBe(single);
+    await cli(app, bob, ["rm", manifest.id]);
   });
 
   it("put --resumable uploads through tus", async () => {
@@ -114,15 +129,66 @@ describe("assetd CLI client commands", () => {
     expect(badConcurrency.stdout.length).toBe(0);
   });
 
-  it("ls lists the uploaded assets, one tab-separated line each", async () => {
+  it("ls prints a table with a header, human sizes and dates; --json one manifest per line", async () => {
     const run = await cli(app, bob, ["ls"]);
     expect(run.code).toBe(0);
-    const lines = run.stdout.toString().trim().split("\n").map((line) => line.split("\t"));
-    expect(lines).toHaveLength(3);
-    expect(lines.map((l) => l[4])).toEqual(["resumable.bin", "random.bin", "canon-eos-400d-storm-1920x1280.jpg"]);
-    expect(lines.find((l) => l[0] === photoId)).toEqual([photoId, expect.any(String), "image/jpeg", String(fixture(PHOTO).length), "canon-eos-400d-storm-1920x1280.jpg"]);
-    const tagged = await cli(app, bob, ["ls", "--tag", "album:storms"]);
-    expect(tagged.stdout.toString().trim().split("\n").map((l) => l.split("\t")[0])).toEqual([photoId]);
+    const [header, ...rows] = run.stdout.toString().trimEnd().split("\n");
+    expect(header!.split(/\s{2,}/)).toEqual(["ID", "STATUS", "TYPE", "SIZE", "CREATED", "NAME"]);
+    expect(rows.map((row) => row.split(/\s{2,}/).at(-1))).toEqual(["resumable.bin", "random.bin", "canon-eos-400d-storm-1920x1280.jpg"]);
+    const photoRow = rows.find((row) => row.startsWith(photoId))!.split(/\s{2,}/);
+    expect(photoRow.slice(2)).toEqual(["image/jpeg", "679 KiB", expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d$/), "canon-eos-400d-storm-1920x1280.jpg"]);
+
+    const json = await cli(app, bob, ["ls", "--json", "--limit", "1", "--all"]);
+    const manifests = json.stdout.toString().trim().split("\n").map((line) => JSON.parse(line));
+    expect(manifests.map((m) => m.filename)).toEqual(["resumable.bin", "random.bin", "canon-eos-400d-storm-1920x1280.jpg"]);
+
+    // One tag syntax on every command: key=value, as put sets it.
+    const tagged = await cli(app, bob, ["ls", "--json", "--tag", "album=storms"]);
+    expect(tagged.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).id)).toEqual([photoId]);
+    const colon = await cli(app, bob, ["ls", "--tag", "album:storms"]);
+    expect(colon.code).not.toBe(0);
+    expect(colon.stderr).toMatch(/expected key=value, got 'album:storms'/);
+  });
+
+  it("put goes on past a refused or missing file, uploads folders recursively, and names what failed", async () => {
+    const folder = join(dir, "batch");
+    await mkdir(join(folder, "nested"), { recursive: true });
+    await writeFile(join(folder, "a.png"), fixture("formats/alpha-debian-emblem-256x256.png"));
+    await writeFile(join(folder, "nested", "b.html.png"), fixture("hostile/really-html.png"));
+    await writeFile(join(folder, "nested", "c.webp"), fixture("formats/lossy-freshflower-800x602.webp"));
+    const missing = join(dir, "no-such-file.jpg");
+    const run = await cli(app, bob, ["put", folder, missing]);
+    expect(run.code).toBe(1);
+    const manifests = run.stdout.toString().trim().split(/\n(?=\{)/).map((text) => JSON.parse(text));
+    expect(manifests.map((m) => m.filename)).toEqual(["a.png", "c.webp"]);
+    expect(run.stderr).toContain(`${missing}: no such file or folder`);
+    expect(run.stderr).toMatch(/b\.html\.png: failed: 415 type_mismatch/);
+    expect(run.stderr).toMatch(new RegExp(`assetd: 2 of 4 not uploaded: ${missing}, .*b\\.html\\.png$`, "m"));
+    for (const m of manifests) await cli(app, bob, ["rm", m.id]);
+  });
+
+  it("info prints the manifest (and --events the history); url prints the canonical delivery URL", async () => {
+    const info = await cliJson(app, bob, ["info", photoId, "--events"]);
+    expect(info).toMatchObject({ id: photoId, filename: "canon-eos-400d-storm-1920x1280.jpg" });
+    expect(info.events.map((e: { to: string }) => e.to)).toContain("ready");
+    const url = await cli(app, bob, ["url", photoId, "-t", "fmt=webp&w=300"]);
+    expect(url.stdout.toString().trim()).toBe(`${app.url}/a/${photoId}?w=300&fmt=webp`);
+  });
+
+  it("share prints a download link anyone can use; share --with grants and --revoke takes it back", async () => {
+    const link = await cli(app, bob, ["share", photoId, "--ttl", "600"]);
+    expect(link.code).toBe(0);
+    const anonymous = await fetch(link.stdout.toString().trim());
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers.get("content-disposition")).toMatch(/^attachment/);
+    expect(sha256(Buffer.from(await anonymous.arrayBuffer()))).toBe(sha256(fixture(PHOTO)));
+
+    const carol = await app.token("carol");
+    expect((await fetch(`${app.url}/v1/assets/${photoId}`, { headers: { authorization: `Bearer ${carol}` } })).status).toBe(404);
+    expect(await cliJson(app, bob, ["share", photoId, "--with", "carol"])).toEqual([{ principal: "carol", permission: "read" }]);
+    expect((await fetch(`${app.url}/v1/assets/${photoId}`, { headers: { authorization: `Bearer ${carol}` } })).status).toBe(200);
+    expect(await cliJson(app, bob, ["share", photoId, "--with", "carol", "--revoke"])).toEqual([]);
+    expect((await fetch(`${app.url}/v1/assets/${photoId}`, { headers: { authorization: `Bearer ${carol}` } })).status).toBe(404);
   });
 
   it("get -o writes the original's exact bytes", async () => {
@@ -130,6 +196,24 @@ describe("assetd CLI client commands", () => {
     const run = await cli(app, bob, ["get", photoId, "-o", out]);
     expect(run.code).toBe(0);
     expect(sha256(await readFile(out))).toBe(sha256(fixture(PHOTO)));
+  });
+
+  it("get will not write an image to a terminal: it asks for -o or a redirect", async () => {
+    // `script` (util-linux) runs the command with its standard output on a pseudo-terminal.
+    const run = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn("script", ["-qec", `${process.execPath} ${BIN} get ${photoId}`, "/dev/null"], {
+        env: { ...process.env, ASSETD_URL: app.url, ASSETD_TOKEN: bob },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString("latin1")));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString("latin1")));
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, output }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/not writing image\/jpeg to the terminal: pass -o FILE/);
+    expect(run.output.length).toBeLessThan(1000);
   });
 
   it("get -t streams a variant to stdout: 300 px wide WebP", async () => {

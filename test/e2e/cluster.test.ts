@@ -7,6 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PG_URL, probePostgres } from "../db/databases.js";
 import { s3TestTarget } from "../helpers/s3.js";
+import { serverDatabaseUrl } from "../helpers/pg.js";
 import { BACKEND, sha256 } from "../helpers/app.js";
 import { spawnServer, type ServerProcess } from "../helpers/process.js";
 import { deleteKeysStartingWith, probeRedis, REDIS_URL } from "../helpers/redis.js";
@@ -67,11 +68,7 @@ describe.skipIf(Boolean(skip))("several processes on PostgreSQL + S3 + Redis", (
       await client.end();
     }
   };
-  const databaseUrl = () => {
-    const url = new URL(PG_URL);
-    url.pathname = `/${database}`;
-    return url.toString();
-  };
+  const databaseUrl = () => serverDatabaseUrl(database);
 
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: PG_URL });

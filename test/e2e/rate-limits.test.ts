@@ -66,6 +66,27 @@ describe(`request rate limits (${BACKEND})`, () => {
     expect((await fetch(`${app.url}/v1/assets`, { headers: bearer(await app.token("carol")) })).status).toBe(200);
   });
 
+  it("ignores X-Forwarded-For from peers that are not trusted proxies", async () => {
+    await freshMinute();
+    // The loopback peer already spent its minute above; a forged header does not buy more.
+    const missing = `${app.url}/a/00000000000000000000000000`;
+    await expectRateLimited(await fetch(missing, { headers: { "x-forwarded-for": "203.0.113.99" } }));
+  });
+
+  it("behind a trusted proxy (ASSETD_TRUST_PROXY), counts each forwarded client address on its own", async () => {
+    const proxied = await startApp({ ASSETD_RATE_LIMIT: "5", ASSETD_TRUST_PROXY: "loopback" });
+    try {
+      await freshMinute();
+      const missing = `${proxied.url}/a/00000000000000000000000000`;
+      const from = (address: string) => fetch(missing, { headers: { "x-forwarded-for": address } });
+      for (let i = 0; i < 5; i++) expect((await from("203.0.113.7")).status).not.toBe(429);
+      await expectRateLimited(await from("203.0.113.7"));
+      expect((await from("203.0.113.8")).status).toBe(404);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it.skipIf(BACKEND !== "scale")("holds one limit across processes sharing Redis", async () => {
     await freshMinute();
     const dave = await app.token("dave");

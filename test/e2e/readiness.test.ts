@@ -39,7 +39,10 @@ describe.skipIf(Boolean(embeddedOnly))("/readyz with a failing store", () => {
       expect(detail.checks.store.error).toContain("ENOENT");
       expect(detail.checks.store.error).toContain(staging);
       expect(typeof detail.engine).toBe("string");
-      expect(Array.isArray(detail.tools)).toBe(true);
+      // Each media tool says which it is.
+      const names = detail.tools.map((tool: { name: string }) => tool.name);
+      expect(names).toEqual(expect.arrayContaining(["ffprobe", "ffmpeg", "pdfjs-dist"]));
+      for (const tool of detail.tools) expect(typeof tool.available).toBe("boolean");
     } finally {
       await mkdir(staging, { recursive: true });
     }

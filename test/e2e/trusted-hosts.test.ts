@@ -9,7 +9,7 @@ import { fixture } from "../helpers/fixtures.js";
  */
 
 /** A request with a chosen Host header (fetch does not let a caller set it). */
-function withHost(base: string, path: string, host: string, options: { method?: string; token?: string; body?: unknown } = {}) {
+function withHost(base: string, path: string, host: string, options: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   const url = new URL(base);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise<{ status: number; body: any }>((resolve, reject) => {
@@ -17,6 +17,7 @@ function withHost(base: string, path: string, host: string, options: { method?: 
       host: url.hostname, port: url.port, path, method: options.method ?? "GET",
       headers: {
         host,
+        ...options.headers,
         ...(options.token ? bearer(options.token) : {}),
         ...(body !== undefined ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}),
       },
@@ -79,6 +80,21 @@ describe(`URLs built from the Host header (${BACKEND})`, () => {
     for (const host of ["evil.example", "assets.example.com.evil.example", "evilmedia.example.org", "assets.example.com@evil.example"]) {
       expect((await withHost(app.url, `/v1/assets/${id}`, host, { token: alice })).status).toBe(400);
     }
+  });
+
+  it("behind a trusted proxy, builds URLs on X-Forwarded-Proto and X-Forwarded-Host, still only for trusted hosts", async () => {
+    const forwarded = { "x-forwarded-proto": "https", "x-forwarded-host": "assets.example.com" };
+    const { app, alice, id } = await started({ ASSETD_TRUST_PROXY: "127.0.0.1", ASSETD_TRUSTED_HOSTS: "assets.example.com" });
+    const local = new URL(app.url).host;
+    const manifest = await withHost(app.url, `/v1/assets/${id}`, local, { token: alice, headers: forwarded });
+    expect(manifest.body.urls.original).toBe(`https://assets.example.com/a/${id}`);
+    const evil = await withHost(app.url, `/v1/assets/${id}`, local, { token: alice, headers: { ...forwarded, "x-forwarded-host": "evil.example" } });
+    expect(evil.status).toBe(400);
+
+    // Without ASSETD_TRUST_PROXY the same headers are anyone's to send, and are ignored.
+    const direct = await started({ ASSETD_TRUSTED_HOSTS: "assets.example.com" });
+    const ignored = await withHost(direct.app.url, `/v1/assets/${direct.id}`, new URL(direct.app.url).host, { token: direct.alice, headers: forwarded });
+    expect(ignored.body.urls.original).toBe(`http://${new URL(direct.app.url).host}/a/${direct.id}`);
   });
 
   it("always uses ASSETD_PUBLIC_URL when it is set, whatever the Host", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
+import { dropTestDatabase, PG_URL, serverDatabaseUrl } from "./pg.js";
 import { deleteKeysStartingWith, REDIS_URL } from "./redis.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createRuntime, type Runtime } from "../../src/main.js";
@@ -72,32 +73,22 @@ async function scaleBackend(): Promise<Backend> {
   const { s3TestTarget } = await import("./s3.js");
   const s3 = await s3TestTarget();
   if (s3.skip) throw new Error(`ASSETD_TEST_BACKEND=scale needs an S3 server: ${s3.skip}`);
-  const pgUrl = process.env.ASSETD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const redisUrl = REDIS_URL;
   const name = `assetd_e2e_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: pgUrl });
+  const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   await admin.query(`create database ${name}`);
-  const databaseUrl = new URL(pgUrl);
-  databaseUrl.pathname = `/${name}`;
   // The store's SDK client reads credentials from the standard variables.
   Object.assign(process.env, s3.env);
   return {
     env: {
-      ASSETD_DATABASE_URL: databaseUrl.toString(), ASSETD_STORAGE: s3.storageUrl(name), ASSETD_REDIS_URL: redisUrl,
+      ASSETD_DATABASE_URL: serverDatabaseUrl(name), ASSETD_STORAGE: s3.storageUrl(name), ASSETD_REDIS_URL: redisUrl,
       ASSETD_REDIS_PREFIX: name,
     },
     storedObjects: async () => (await s3.keysUnder(`${name}/`)).map((key) => key.slice(name.length + 1)).sort(),
     async cleanup() {
       // Pooled connections may still be closing: wait for them rather than kill them.
-      for (let attempt = 0; attempt < 50; attempt++) {
-        try {
-          await admin.query(`drop database if exists ${name}`);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
+      await dropTestDatabase(admin, name);
       await admin.end();
       await s3.cleanup(name);
       await deleteKeysStartingWith(`${name}:`, redisUrl);

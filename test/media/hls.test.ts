@@ -135,7 +135,7 @@ withFfmpeg("HLS transcoder (ffmpeg)", () => {
 
   it("says dependency_down when ffmpeg is missing", async () => {
     const missing = createHlsTranscoder({ binary: join(tmp, "no-ffmpeg-here") });
-    expect(await missing.status()).toEqual({ available: false, reason: "no-ffmpeg-here is not installed" });
+    expect(await missing.status()).toEqual({ name: "no-ffmpeg-here", available: false, reason: "no-ffmpeg-here is not installed" });
     expect((await transcoder.status()).version).toMatch(/^ffmpeg \d/);
     const error = await appErrorOf(missing.transcode({ path: LANDSCAPE, read: () => readFile(LANDSCAPE), width: 1280, height: 720, duration: 6 }, join(tmp, "missing")));
     expect(error.code).toBe("dependency_down");

@@ -83,7 +83,7 @@ describe("pdf probe", () => {
   });
 
   it("status() names pdfjs-dist's version", async () => {
-    expect(await probe.status()).toEqual({ available: true, version: expect.stringMatching(/^pdfjs-dist \d+\./) });
+    expect(await probe.status()).toEqual({ name: "pdfjs-dist", available: true, version: expect.stringMatching(/^pdfjs-dist \d+\./) });
   });
 });
 

@@ -152,7 +152,7 @@ describe("ffprobe: when the tool is missing or misbehaves", () => {
   it("ENOENT: describe returns mediaFactsUnavailable (the asset still becomes ready), status says why", async () => {
     const missing = createFfprobe({ binary: join(tmpdir(), "no-such-dir-assetd", "ffprobe") });
     expect(await missing.describe(source("video/h264-aac-1280x720-6s.mp4", "video/mp4"))).toEqual({ mediaFactsUnavailable: "ffprobe is not installed" });
-    expect(await missing.status()).toEqual({ available: false, reason: "ffprobe is not installed" });
+    expect(await missing.status()).toEqual({ name: "ffprobe", available: false, reason: "ffprobe is not installed" });
   });
 
   it("kills a hung ffprobe at the timeout and reports undecodable_media", async () => {

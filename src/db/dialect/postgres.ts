@@ -1,5 +1,6 @@
 import pg from "pg";
-import { PostgresDialect, sql } from "kysely";
+import { sql } from "kysely";
+import { PooledPostgresDialect } from "./postgres-migration-lock.js";
 import { errorCode, type SqlDialect } from "./types.js";
 
 const INT8_OID = 20;
@@ -38,7 +39,7 @@ export const postgresDialect: SqlDialect = {
     pool.on("error", (error) => {
       options.onIdleError?.(error);
     });
-    return new PostgresDialect({ pool });
+    return new PooledPostgresDialect({ pool });
   },
 
   autoIncrementId: { type: "bigserial", build: (col) => col.primaryKey() },

@@ -15,6 +15,8 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** PostgreSQL: told about errors on idle pooled connections (they are replaced). */
   onIdleError?: (error: Error) => void;
+  /** Told about every query after it ran (tracing): its SQL, duration, and error if any. */
+  onQuery?: (query: { sql: string; durationMs: number; error?: unknown }) => void;
 }
 
 /**

@@ -7,6 +7,9 @@ import { phash } from "./002-phash.js";
 import { uploads } from "./003-uploads.js";
 import { access } from "./004-access.js";
 import { trash } from "./005-trash.js";
+import { replicaTier } from "./006-replica-tier.js";
+import { graph } from "./007-graph.js";
+import { eventRetention } from "./009-event-retention.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -19,6 +22,9 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "003_uploads": uploads,
     "004_access": access,
     "005_trash": trash,
+    "006_replica_tier": replicaTier,
+    "007_graph": graph,
+    "009_event_retention": eventRetention(dialect),
   };
 }
 

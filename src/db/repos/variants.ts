@@ -24,6 +24,7 @@ export function createVariantRepo(db: Kysely<Database>): VariantRepo {
             created_at: eb.ref("excluded.created_at"),
             last_access_at: eb.ref("excluded.last_access_at"),
             hits: eb.ref("excluded.hits"),
+            parent: eb.ref("excluded.parent"),
           })),
         )
         .execute();
@@ -58,7 +59,7 @@ export function createVariantRepo(db: Kysely<Database>): VariantRepo {
 
     async countByBlob(blobSha256) {
       const row = await db.selectFrom("variant").select((eb) => eb.fn.countAll<string | number>().as("n"))
-        .where("blob_sha256", "=", blobSha256).executeTakeFirstOrThrow();
+        .where("blob_sha256", "=", blobSha256).where("recipe", "not like", "intermediate=%").executeTakeFirstOrThrow();
       return Number(row.n);
     },
 

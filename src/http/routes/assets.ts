@@ -16,6 +16,8 @@ import type { QuotaService } from "../../services/quotas.js";
 import { requirePrincipal } from "../auth.js";
 import { filenameFromDisposition, parseContentDigest } from "../headers.js";
 import { manifestFor, type ManifestDeps } from "../manifest.js";
+import { isOwnerView } from "../../domain/access.js";
+import type { StoreCareService } from "../../services/store-care.js";
 import { header, idParam, onlyKnownKeys, single, type QueryParams } from "../params.js";
 
 export interface AssetRouteDeps extends ManifestDeps {
@@ -24,6 +26,8 @@ export interface AssetRouteDeps extends ManifestDeps {
   assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "restore" | "waitSettled">;
   hls: Pick<HlsService, "statusOf">;
   quotas: Pick<QuotaService, "of">;
+  /** The tier and replica state of content, shown to its owner (and admins) on a single asset. */
+  placementOf?: StoreCareService["placementOf"];
 }
 
 const MAX_WAIT_SECONDS = 60;
@@ -120,7 +124,8 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
 
   app.get("/v1/assets/:id", async (request) => {
     const asset = await deps.assets.find(request.caller, idParam(request));
-    const shown = manifest(request, asset);
+    const placement = deps.placementOf && asset.blobSha256 && isOwnerView(request.caller, asset) ? await deps.placementOf(asset.blobSha256) : undefined;
+    const shown = { ...manifest(request, asset), ...(placement ? { storage: placement } : {}) };
     // A video's stream: none yet, transcoding, ready or failed (one store lookup, single asset only).
     if (asset.kind === "video" && asset.status === "ready" && asset.blobSha256) {
       const hls = await deps.hls.statusOf({ ...asset, blobSha256: asset.blobSha256 });

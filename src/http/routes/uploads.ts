@@ -19,6 +19,7 @@ const openSchema = z.object({
   sha256: z.string().optional(),
   tags: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
   public: z.boolean().optional(),
+  multipart: z.boolean().optional(),
 }).strict();
 
 const completeSchema = z.object({

@@ -7,7 +7,8 @@ import type { ImageEngine } from "../../ports/image-engine.js";
 import { configureSharp } from "./configure-sharp.js";
 import { describeImage } from "./describe.js";
 import { createCpuBudget } from "../cpu-budget.js";
-import { renderImage } from "./render.js";
+import { inspectImage, renderImage } from "./render.js";
+import { RUNG_QUALITY } from "../../domain/ladder.js";
 
 export interface SharpEngineOptions {
   /** A render still running after this long fails with 422 render_timeout (sharp's own timeout); default 30 s. */
@@ -49,6 +50,15 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
     render: async (source, recipe, limits, slot) => {
       assertRenderable(canRender, source.contentType);
       return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds }), { within: slot, patient: true });
+    },
+    renderIntermediate: async (source, rung, limits, slot) => {
+      assertRenderable(canRender, source.contentType);
+      const recipe = { w: rung, h: rung, fit: "inside", fmt: "jpeg-or-png", q: RUNG_QUALITY } as const;
+      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds, intermediate: true }), { within: slot, patient: true });
+    },
+    inspect: async (source) => {
+      assertRenderable(canRender, source.contentType);
+      return inspectImage(source);
     },
     // Descriptions come from background jobs: they wait for a slot, never refused.
     describe: async (source, limits) => {

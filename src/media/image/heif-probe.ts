@@ -36,7 +36,7 @@ export function createHeifProbe(): MediaProbe {
       };
     },
     async status() {
-      return { available: true, version: `libvips ${sharp.versions.vips} (HEIF header only)` };
+      return { name: "libvips-heif", available: true, version: `libvips ${sharp.versions.vips} (HEIF header only)` };
     },
   };
 }

@@ -29,6 +29,8 @@ export interface RenderPlan {
     readonly withoutEnlargement: boolean;
     /** Padding for `contain`. */
     readonly background: Rgba;
+    /** false for a rung of the intermediate ladder: the rung is already the cheap decode. */
+    readonly fastShrinkOnLoad: boolean;
   };
   readonly rotate?: 90 | 180 | 270;
   readonly flip: boolean;
@@ -52,6 +54,8 @@ export interface RenderPlan {
     readonly avifEffort: number;
     /** `strip=false`: EXIF, XMP, IPTC and the ICC profile are kept. */
     readonly keepMetadata: boolean;
+    /** A rung of the intermediate ladder: JPEG without chroma subsampling (domain/ladder.ts). */
+    readonly fullChroma?: boolean;
   };
   /** Expected size of one output frame, and the number of frames. */
   readonly size: Size;
@@ -62,6 +66,10 @@ export interface PlanOptions {
   readonly avifEffort: number;
   /** sharp's deadline for one render (whole seconds); past it: 422 render_timeout. */
   readonly timeoutSeconds?: number;
+  /** Rendering a rung of the intermediate ladder (full chroma). */
+  readonly intermediate?: boolean;
+  /** Rendering from a rung: no fast shrink-on-load. */
+  readonly fromRung?: boolean;
 }
 
 const DEFAULT_QUALITY: Readonly<Record<WebImageFormat, number>> = { jpeg: 80, webp: 80, avif: 50, png: 100, gif: 100 };
@@ -126,6 +134,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
         position: recipe.pos ?? "center",
         withoutEnlargement: recipe.enlarge !== true,
         background: keepsAlpha(format) ? padding : opaque(padding),
+        fastShrinkOnLoad: options.fromRung !== true,
       },
     } : {}),
     ...(recipe.rotate !== undefined ? { rotate: recipe.rotate } : {}),
@@ -140,6 +149,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
       quality: recipe.q ?? DEFAULT_QUALITY[format],
       avifEffort: options.avifEffort,
       keepMetadata: recipe.strip === false,
+      ...(options.intermediate ? { fullChroma: true } : {}),
     },
     size,
     frames,

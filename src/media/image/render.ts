@@ -1,5 +1,6 @@
 import { AppError } from "../../domain/errors.js";
 import { FORMAT_CONTENT_TYPE } from "../../domain/media-types.js";
+import type { SourceFacts } from "../../domain/ladder.js";
 import type { Recipe } from "../../domain/recipe.js";
 import type { ImageSource, RenderedImage, RenderLimits } from "../../ports/image-engine.js";
 import { readHeader } from "./header.js";
@@ -20,7 +21,7 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
   const pageIndex = pageIndexOf(recipe, header);
   if (pageIndex > 0) header = { ...(await readHeader(input, pageIndex)), pages: header.pages };
 
-  const plan = planRender(header, recipe, limits, options);
+  const plan = planRender(header, recipe, limits, source.rung ? { ...options, fromRung: true } : options);
   let pipeline;
   try {
     pipeline = buildPipeline(input, plan);
@@ -43,4 +44,10 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
     // Animated output is a strip of frames; callers want one frame's height.
     height: info.pageHeight ?? info.height,
   };
+}
+
+/** What the transformation graph needs to know of a source, from its header. */
+export async function inspectImage(source: ImageSource): Promise<SourceFacts> {
+  const header = await readHeader(await openSource(source));
+  return { width: header.displayWidth, height: header.displayHeight, format: header.format, hasAlpha: header.hasAlpha, frames: header.pages };
 }

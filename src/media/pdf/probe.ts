@@ -118,10 +118,10 @@ export function createPdfProbe(options: PdfProbeOptions = {}): MediaProbe {
     async status() {
       try {
         const pdfjs = await loadPdfjs();
-        return { available: true, version: `pdfjs-dist ${pdfjs.version}` };
+        return { name: "pdfjs-dist", available: true, version: `pdfjs-dist ${pdfjs.version}` };
       } catch {
         // The loader's message names install paths; readiness output may be public.
-        return { available: false, reason: "pdfjs-dist could not be loaded" };
+        return { name: "pdfjs-dist", available: false, reason: "pdfjs-dist could not be loaded" };
       }
     },
   };

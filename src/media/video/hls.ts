@@ -6,8 +6,8 @@ import { isHlsFileName, MASTER_PLAYLIST, masterPlaylist, planLadder, type Rendit
 import type { CpuBudget } from "../../ports/cpu-budget.js";
 import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
-import { runTool, type ToolResult } from "./run-tool.js";
-import type { TranscodeSource } from "../../ports/transcoder.js";
+import { runTool, toolName, toolStatus, type ToolResult } from "./run-tool.js";
+import type { ToolStatus, TranscodeSource } from "../../ports/transcoder.js";
 
 export interface HlsTranscoderOptions {
   /** The ffmpeg executable: a name on PATH or a path. Default "ffmpeg" (Debian's; see PLATFORM.md). */
@@ -44,7 +44,7 @@ export interface HlsOutput {
 export interface HlsTranscoder {
   transcode(input: HlsSource, outDir: string, signal?: AbortSignal): Promise<HlsOutput>;
   /** For readiness: ffmpeg's version, or why it is unavailable. */
-  status(): Promise<{ available: boolean; version?: string; reason?: string }>;
+  status(): Promise<ToolStatus>;
 }
 
 const SEGMENT_SECONDS = 4;
@@ -54,7 +54,6 @@ const DEFAULT_FPS = 30;
 /** ffmpeg writes nothing to stdout here; anything big means something is wrong. */
 const MAX_STDOUT_BYTES = 1024 * 1024;
 
-const toolName = (binary: string) => binary.split("/").pop() || "ffmpeg";
 
 function failed(why: string, result?: ToolResult): AppError {
   const detail = result?.stderrTail ? `${why}: ${result.stderrTail}` : why;
@@ -159,7 +158,7 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
       if (code === "ENOENT" || code === "EACCES") {
         throw new AppError("dependency_down", "video transcoding is unavailable: ffmpeg is not installed", { dependency: "ffmpeg" }, { cause: error });
       }
-      throw new AppError("internal", `${toolName(binary)} could not be run`, {}, { cause: error });
+      throw new AppError("internal", `${toolName(binary, "ffmpeg")} could not be run`, {}, { cause: error });
     }
     signal?.throwIfAborted();
 
@@ -186,17 +185,7 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
   }
 
   return {
-    async status() {
-      try {
-        const result = await runTool(binary, ["-hide_banner", "-version"], { timeoutMs: 5_000, maxStdoutBytes: 64 * 1024 });
-        if (result.exitCode !== 0) return { available: false, reason: `${toolName(binary)} -version failed` };
-        const version = /version\s+(\S+)/.exec(result.stdout.toString("utf8"))?.[1];
-        return { available: true, version: `${toolName(binary)} ${version ?? "unknown"}` };
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException | undefined)?.code;
-        return { available: false, reason: code === "ENOENT" ? `${toolName(binary)} is not installed` : `${toolName(binary)} could not be started` };
-      }
-    },
+    status: () => toolStatus(binary, "ffmpeg", 5_000),
 
     async transcode(input, outDir, signal) {
       signal?.throwIfAborted();

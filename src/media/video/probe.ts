@@ -6,7 +6,7 @@ import type { AssetMeta } from "../../ports/repos.js";
 import { factsFromFfprobe } from "./ffprobe-facts.js";
 import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
-import { runTool, type ToolResult } from "./run-tool.js";
+import { runTool, toolName, toolStatus, type ToolResult } from "./run-tool.js";
 
 export interface FfprobeOptions {
   /** The ffprobe executable: a name looked up on PATH, or a path. Default "ffprobe". */
@@ -32,12 +32,11 @@ const spawnCode = (error: unknown) => (error as NodeJS.ErrnoException | undefine
 /** The reason a probe cannot run at all (the asset still becomes ready), or undefined. */
 function unavailableReason(binary: string, error: unknown): string | undefined {
   const code = spawnCode(error);
-  if (code === "ENOENT") return `${toolName(binary)} is not installed`;
-  if (code === "EACCES") return `${toolName(binary)} could not be started (EACCES)`;
+  if (code === "ENOENT") return `${toolName(binary, "ffprobe")} is not installed`;
+  if (code === "EACCES") return `${toolName(binary, "ffprobe")} could not be started (EACCES)`;
   return undefined;
 }
 
-const toolName = (binary: string) => binary.split("/").pop() || "ffprobe";
 
 /** The file cannot be read as media; ffprobe's words go to `cause` (logs), never to users. */
 function undecodable(why: string, result?: ToolResult): AppError {
@@ -109,19 +108,6 @@ export function createFfprobe(options: FfprobeOptions = {}): MediaProbe {
       return budget.run(() => withLocalFile(source, tempDir, probe), { patient: true });
     },
 
-    async status() {
-      try {
-        const result = await runTool(binary, ["-version"], {
-          timeoutMs: Math.min(timeoutMs, STATUS_TIMEOUT_MS), maxStdoutBytes: 64 * 1024,
-        });
-        if (result.exitCode !== 0) {
-          return { available: false, reason: `${toolName(binary)} -version failed (${result.timedOut ? "timed out" : result.signal ?? `exit code ${result.exitCode}`})` };
-        }
-        const version = /version\s+(\S+)/.exec(result.stdout.toString("utf8"))?.[1];
-        return { available: true, version: `${toolName(binary)} ${version ?? "unknown"}` };
-      } catch (error) {
-        return { available: false, reason: unavailableReason(binary, error) ?? `${toolName(binary)} could not be started` };
-      }
-    },
+    status: () => toolStatus(binary, "ffprobe", Math.min(timeoutMs, STATUS_TIMEOUT_MS)),
   };
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { ToolStatus } from "../../ports/transcoder.js";
 
 export interface ToolRun {
   /** The tool is killed (SIGKILL) after this long: a crafted file must not hang a worker. */
@@ -108,4 +109,26 @@ export function runTool(binary: string, args: readonly string[], run: ToolRun): 
       }
     });
   });
+}
+
+/** `binary`'s file name: what readiness reports and messages call the tool. */
+export const toolName = (binary: string, fallback: string): string => binary.split("/").pop() || fallback;
+
+/**
+ * For readiness: whether `binary -version` runs, its version, or why it does not. Named,
+ * so a report of several tools says which is which.
+ */
+export async function toolStatus(binary: string, fallback: string, timeoutMs: number): Promise<ToolStatus> {
+  const name = toolName(binary, fallback);
+  try {
+    const result = await runTool(binary, ["-hide_banner", "-version"], { timeoutMs, maxStdoutBytes: 64 * 1024 });
+    if (result.exitCode !== 0) {
+      return { name, available: false, reason: `${name} -version failed (${result.timedOut ? "timed out" : result.signal ?? `exit code ${result.exitCode}`})` };
+    }
+    const version = /version\s+(\S+)/.exec(result.stdout.toString("utf8"))?.[1];
+    return { name, available: true, version: `${name} ${version ?? "unknown"}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    return { name, available: false, reason: code === "ENOENT" ? `${name} is not installed` : `${name} could not be started${code ? ` (${code})` : ""}` };
+  }
 }

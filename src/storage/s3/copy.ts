@@ -6,6 +6,7 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
   type S3Client,
+  type StorageClass,
 } from "@aws-sdk/client-s3";
 
 import { isMissingUpload } from "./errors.js";
@@ -27,6 +28,8 @@ export interface CopyRequest {
   singleCopyLimit?: number;
   /** Parts of a multipart copy, at least 5 MiB. Default: 512 MiB, or more to fit MAX_PARTS. */
   partSize?: number;
+  /** The S3 storage class of the copy (e.g. STANDARD_IA); the service's default when absent. */
+  storageClass?: string;
 }
 
 /** Ranges copied at once in a multipart copy: the copying happens server-side. */
@@ -44,12 +47,13 @@ export function copySource(bucket: string, key: string): string {
  */
 export async function copyObject(client: S3Client, request: CopyRequest): Promise<void> {
   const { bucket, from, to, size, ifMatch } = request;
+  const StorageClass = request.storageClass as StorageClass | undefined;
   if (size <= (request.singleCopyLimit ?? MAX_SINGLE_OBJECT)) {
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from), CopySourceIfMatch: ifMatch }));
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from), CopySourceIfMatch: ifMatch, StorageClass }));
     return;
   }
   const partSize = Math.max(request.partSize ?? 512 * MIB, Math.ceil(size / MAX_PARTS));
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to, StorageClass }));
   if (!UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
   try {
     const ranges = partRanges(size, partSize);

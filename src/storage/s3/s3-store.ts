@@ -159,7 +159,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<S3BlobStor
     mapped(
       commits.run(fullKey, async () => {
         if ((await headObject(fullKey)) !== undefined) return "existed" as const;
-        const copy = { bucket, from: sourceKey, to: fullKey, size };
+        const copy = { bucket, from: sourceKey, to: fullKey, size, storageClass: options.storageClass };
         await (etag === undefined ? copyObject(client, copy) : copyIfUnchanged(client, { ...copy, etag }));
         return "created" as const;
       }),

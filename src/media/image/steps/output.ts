@@ -19,7 +19,7 @@ function encode(image: Sharp, o: RenderPlan["output"]): Sharp {
   switch (o.format) {
     case "jpeg":
       // mozjpeg off: its trellis quantisation costs several times the encode time.
-      return image.jpeg({ quality: o.quality, mozjpeg: false });
+      return image.jpeg({ quality: o.quality, mozjpeg: false, ...(o.fullChroma ? { chromaSubsampling: "4:4:4" } : {}) });
     case "webp":
       return image.webp({ quality: o.quality });
     case "avif":

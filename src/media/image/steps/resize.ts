@@ -13,5 +13,6 @@ export const resize: Step = {
     position: r.position,
     withoutEnlargement: r.withoutEnlargement,
     background: r.background,
+    ...(r.fastShrinkOnLoad ? {} : { fastShrinkOnLoad: false }),
   }),
 };
