@@ -29,7 +29,7 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "quota", "revoked_token", "upload", "variant"]);
+    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "quota", "revoked_token", "stat_counter", "upload", "variant"]);
   });
 
   for (const dialect of ["sqlite", "postgres"] as const) {
