@@ -12,8 +12,8 @@ describe("choosing a rung of the intermediate ladder", () => {
     expect(rungFor({ w: "170" })).toBe(512);
     expect(rungFor({ w: "171" })).toBe(1024);
     expect(rungFor({ w: "682" })).toBe(2048); // needs 2046
-    expect(rungFor({ w: "683" })).toBe(4096); // needs 2049
-    expect(rungFor({ w: "1200" })).toBe(4096);
+    expect(rungFor({ w: "683" })).toBeUndefined(); // needs 2049: above the largest rung
+    expect(rungFor({ w: "1200" })).toBeUndefined();
     expect(rungFor({ h: "200" })).toBe(1024); // 200/3648 of 5472 = 300, x3 = 900
   });
 
@@ -22,13 +22,13 @@ describe("choosing a rung of the intermediate ladder", () => {
     expect(rungFor({ w: "100", h: "100" })).toBe(512); // cover: 100/3648 -> 150 px long side
     expect(rungFor({ w: "1000", h: "100", fit: "contain" })).toBe(512); // 100/3648 binds
     expect(rungFor({ w: "1000", h: "100", fit: "inside" })).toBeUndefined(); // measured less faithful: from the original
-    expect(rungFor({ w: "1000", h: "100", fit: "cover" })).toBe(4096);
-    expect(rungFor({ w: "1000", h: "100", fit: "fill" })).toBe(4096);
+    expect(rungFor({ w: "1000", h: "100", fit: "cover" })).toBeUndefined(); // needs 4500
+    expect(rungFor({ w: "1000", h: "100", fit: "fill" })).toBeUndefined();
   });
 
   it("renders from the original when no rung is both large enough and smaller than the source", () => {
-    expect(rungFor({ w: "1300" })).toBe(4096);
-    expect(rungFor({ w: "1400" })).toBeUndefined(); // needs 4200: 4096 is too small, the source too close
+    expect(rungFor({ w: "600" })).toBe(2048);
+    expect(rungFor({ w: "1400" })).toBeUndefined(); // needs 4200: no rung that large
     expect(rungFor({ w: "300" }, { ...photo, width: 3088, height: 2056 })).toBeUndefined(); // under the 8 MP threshold
     expect(rungFor({ fmt: "webp" })).toBeUndefined(); // no resize: nothing to save
     expect(chooseDerivation(recipe({ w: "300" }), photo, undefined)).toBeUndefined(); // graph off

@@ -29,7 +29,9 @@ export interface LadderPolicy {
 }
 
 export const DEFAULT_LADDER: LadderPolicy = Object.freeze({
-  rungs: Object.freeze([512, 1024, 2048, 4096]),
+  // No 4096 rung: decoding one without shrink-on-load cost more than the original's
+  // shrink-on-load path for the outputs it would serve (w=1200 from 20 MP measured 0.63×).
+  rungs: Object.freeze([512, 1024, 2048]),
   minSourcePixels: 8_000_000,
   oversample: 3,
   headroom: 1.25,
