@@ -87,8 +87,11 @@ export interface Runtime {
   gc: Gc;
   storeCare: StoreCare;
   logger: PinoLogger;
-  /** The optional media tools (ffmpeg, ffprobe, pdfjs…) and whether each is usable. */
-  tools(): Promise<ToolStatus[]>;
+  /**
+   * Whether the video tools (ffprobe, ffmpeg) are usable, for the start-up banner. Only
+   * these: asking pdfjs would load it into every server that never sees a PDF.
+   */
+  videoTools(): Promise<ToolStatus[]>;
   /** Starts listening (API role); resolves to the bound address. */
   listen(): Promise<string>;
   /** Starts the worker role (when the runtime was created without it). */
@@ -102,7 +105,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
   const clock = systemClock;
 
-  const tracing = setUpTracing(config);
+  const tracing = await setUpTracing(config);
   const database = await openDatabase(config.databaseUrl, {
     onQuery: tracing.onQuery,
     busyTimeoutMs: config.sqliteBusyTimeoutMs,
@@ -262,7 +265,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   let closed = false;
   return {
     config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, logger, startWorker, gc: operations.gc,
-    tools: status.tools,
+    videoTools: () => Promise.all([ffprobe.status(), transcoder.status()]),
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
       return app.listen({ port: config.port, host: config.host });

@@ -42,7 +42,7 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
     `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
     `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
   ];
-  for (const tool of await runtime.tools()) {
+  for (const tool of await runtime.videoTools()) {
     if (!tool.available) lines.push(`warning: ${tool.reason ?? `${tool.name} is unavailable`}; ${TOOL_HINTS[tool.name] ?? "the features that need it answer 503"}`);
   }
   if (firstStart || options.printToken) {

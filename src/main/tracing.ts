@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import type { OpenOptions } from "../db/connect.js";
-import { startTracingSdk, type TracingSdk } from "../observability/otel-sdk.js";
+import type { TracingSdk } from "../observability/otel-sdk.js";
 import { createOtelTracer, tracingRegistered } from "../observability/tracer.js";
 import { traceMethods, traceQueue } from "../observability/traced.js";
 import type { BlobStore } from "../ports/blob-store.js";
@@ -30,8 +30,9 @@ const STORE_METHODS = ["stage", "put", "get", "read", "head", "delete", "adopt"]
  * SDK is started (OTLP/HTTP); without it, and without a provider registered by the
  * embedding program, nothing is wrapped at all: the adapters are used as they are.
  */
-export function setUpTracing(config: Config): Tracing {
-  if (config.tracesExporter === "otlp") sdk ??= startTracingSdk();
+export async function setUpTracing(config: Config): Promise<Tracing> {
+  // The SDK and its exporter load only when export is on: a server without tracing carries none of it.
+  if (config.tracesExporter === "otlp") sdk ??= (await import("../observability/otel-sdk.js")).startTracingSdk();
   if (!tracingRegistered()) {
     return {
       tracer: noopTracer, onQuery: undefined,

@@ -94,7 +94,7 @@ export function createStatusService(deps: StatusDeps) {
     return tools;
   }
 
-  return { stats, readiness, tools: toolStatuses };
+  return { stats, readiness };
 }
 
 export type StatusService = ReturnType<typeof createStatusService>;
