@@ -8,8 +8,11 @@ import type { ImageEngine } from "../ports/image-engine.js";
 import type { JobQueue } from "../ports/job-queue.js";
 import { noopTracer, type Tracer } from "../ports/tracer.js";
 
-/** One SDK per process, however many runtimes it builds (tests build many). */
-let sdk: TracingSdk | undefined;
+/**
+ * One SDK per process, however many runtimes it builds (tests build many, some at once):
+ * the promise is shared so two runtimes starting together cannot start two SDKs.
+ */
+let sdkStarting: Promise<TracingSdk> | undefined;
 
 export interface Tracing {
   tracer: Tracer;
@@ -32,7 +35,9 @@ const STORE_METHODS = ["stage", "put", "get", "read", "head", "delete", "adopt"]
  */
 export async function setUpTracing(config: Config): Promise<Tracing> {
   // The SDK and its exporter load only when export is on: a server without tracing carries none of it.
-  if (config.tracesExporter === "otlp") sdk ??= (await import("../observability/otel-sdk.js")).startTracingSdk();
+  if (config.tracesExporter === "otlp") {
+    await (sdkStarting ??= import("../observability/otel-sdk.js").then((module) => module.startTracingSdk()));
+  }
   if (!tracingRegistered()) {
     return {
       tracer: noopTracer, onQuery: undefined,
@@ -54,7 +59,7 @@ export async function setUpTracing(config: Config): Promise<Tracing> {
     queue: (queue) => traceQueue(queue, tracer),
     service: (service, prefix, methods) => traceMethods(service, prefix, methods, tracer),
     async close() {
-      await sdk?.flush();
+      await (await sdkStarting)?.flush();
     },
   };
 }

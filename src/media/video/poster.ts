@@ -6,7 +6,8 @@ import type { FrameRequest, FrameSource } from "../../ports/frame-source.js";
 import type { ProbeSource } from "../../ports/media-probe.js";
 import { createCpuBudget } from "../cpu-budget.js";
 import { withLocalFile } from "./local-file.js";
-import { runTool, type ToolResult } from "./run-tool.js";
+import type { ToolResult } from "./run-tool.js";
+import { runVideoTool, toolFailed, undecodable } from "./tool-errors.js";
 
 export interface PosterOptions {
   /** The ffmpeg executable: a name looked up on PATH, or a path. Default "ffmpeg". */
@@ -30,13 +31,6 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 const FALLBACK_FPS = 25;
 
 const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
-const spawnCode = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
-
-/** The file cannot be decoded; the tool's words go to `cause` (logs), never to users. */
-function undecodable(tool: string, why: string, result?: ToolResult): AppError {
-  const detail = result?.stderrTail ? `${why}: ${result.stderrTail}` : why;
-  return new AppError("undecodable_media", "the video could not be decoded", {}, { cause: new Error(`${tool}: ${detail}`) });
-}
 
 
 interface VideoFacts {
@@ -92,16 +86,7 @@ export function createPosterSource(options: PosterOptions = {}): FrameSource {
   const tempDir = options.tempDir ?? tmpdir();
 
   async function run(tool: string, args: readonly string[], maxStdoutBytes: number, signal?: AbortSignal): Promise<ToolResult> {
-    try {
-      return await runTool(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      if (signal?.aborted && error === signal.reason) throw error;
-      const code = spawnCode(error);
-      if (code === "ENOENT" || code === "EACCES") {
-        throw new AppError("dependency_down", "ffmpeg is not installed; video frames are unavailable", {}, { cause: error });
-      }
-      throw new AppError("internal", "the video tool could not be run", {}, { cause: error });
-    }
+    return runVideoTool(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) }, "video frames");
   }
 
   function failed(tool: string, input: string, result: ToolResult): AppError {
@@ -109,9 +94,7 @@ export function createPosterSource(options: PosterOptions = {}): FrameSource {
     if (/: (No such file or directory|Permission denied)\s*$/m.test(result.stderrTail) && result.stderrTail.includes(input)) {
       return new AppError("internal", "the stored media file could not be opened", {}, { cause: new Error(`${tool}: ${result.stderrTail}`) });
     }
-    if (result.timedOut) return undecodable(tool, `timed out after ${timeoutMs} ms`, result);
-    if (result.stdoutOverflow) return undecodable(tool, "too much output", result);
-    return undecodable(tool, result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`, result);
+    return toolFailed(tool, result, timeoutMs);
   }
 
   async function extract(path: string, request: FrameRequest, signal?: AbortSignal): Promise<Buffer> {

@@ -7,7 +7,8 @@ import type { ProbeSource } from "../../ports/media-probe.js";
 import type { StoryboardLimits, StoryboardSource, StoryboardSprite } from "../../ports/storyboard-source.js";
 import { factsFromFfprobe } from "./ffprobe-facts.js";
 import { withLocalFile } from "./local-file.js";
-import { runTool, type ToolResult } from "./run-tool.js";
+import type { ToolResult } from "./run-tool.js";
+import { runVideoTool, toolFailed, undecodable } from "./tool-errors.js";
 
 export interface StoryboardOptions {
   /** The ffmpeg executable. Default "ffmpeg"; ffprobe beside it (same directory, or PATH for a bare name). */
@@ -24,13 +25,7 @@ const PROBE_STDOUT_BYTES = 8 * 1024 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
-const spawnCode = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
-
-function undecodable(tool: string, why: string, result?: ToolResult): AppError {
-  const detail = result?.stderrTail ? `${why}: ${result.stderrTail}` : why;
-  return new AppError("undecodable_media", "the video could not be decoded", {}, { cause: new Error(`${tool}: ${detail}`) });
-}
 
 /**
  * The filter graph: input i is the video seeked to cue i's time (input seeking: a keyframe
@@ -68,22 +63,11 @@ export function createStoryboardSource(options: StoryboardOptions): StoryboardSo
   const tempDir = options.tempDir ?? tmpdir();
 
   async function run(tool: string, args: readonly string[], maxStdoutBytes: number, signal?: AbortSignal): Promise<ToolResult> {
-    try {
-      return await runTool(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      if (signal?.aborted && error === signal.reason) throw error;
-      const code = spawnCode(error);
-      if (code === "ENOENT" || code === "EACCES") {
-        throw new AppError("dependency_down", "ffmpeg is not installed; video storyboards are unavailable", {}, { cause: error });
-      }
-      throw new AppError("internal", "the video tool could not be run", {}, { cause: error });
-    }
+    return runVideoTool(tool, args, { timeoutMs, maxStdoutBytes, ...(signal ? { signal } : {}) }, "video storyboards");
   }
 
   function failed(tool: string, result: ToolResult): AppError {
-    if (result.timedOut) return undecodable(tool, `timed out after ${timeoutMs} ms`, result);
-    if (result.stdoutOverflow) return undecodable(tool, "too much output", result);
-    return undecodable(tool, result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`, result);
+    return toolFailed(tool, result, timeoutMs);
   }
 
   async function make(path: string, spec: StoryboardSpec, limits: StoryboardLimits, signal?: AbortSignal): Promise<StoryboardSprite> {
