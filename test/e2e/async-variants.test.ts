@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, json, metric, startApp, upload, type TestApp } from "../helpers/app.js";
@@ -150,6 +151,32 @@ describe("eager variants", () => {
     expect(first.headers.get("x-cache")).toBe("HIT");
     expect(await sharp(first.body).metadata()).toMatchObject({ format: "png", width: 200 });
     expect((await get(app, `/a/${id}?preset=thumb`, app.admin)).headers.get("x-cache")).toBe("HIT");
+  }, 60_000);
+
+  it("keeps the eager recipes through a virus scan", async () => {
+    const clamd = process.env.ASSETD_TEST_CLAMD ?? "127.0.0.1:3310";
+    const port = Number(clamd.slice(clamd.lastIndexOf(":") + 1));
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
+      socket.once("error", () => resolve(false));
+      socket.connect(port, clamd.slice(0, clamd.lastIndexOf(":")), () => (socket.destroy(), resolve(true)));
+    });
+    if (!reachable) return console.warn(`[eager] no clamd at ${clamd}: scan path not exercised`);
+    const scanned = await startApp({ ASSETD_CLAMD: clamd });
+    try {
+      const token = await scanned.token("ezra");
+      const res = await upload(scanned, token, PHOTO, { "content-type": "image/jpeg", prefer: "wait=30" }, `?eager=${encodeURIComponent("w=64")}`);
+      expect(res.body.status).toBe("ready");
+      const deadline = Date.now() + 30_000;
+      while (!(await json(await fetch(`${scanned.url}/v1/assets/${res.body.id}/variants`, { headers: bearer(token) }))).items.length) {
+        if (Date.now() > deadline) throw new Error("no eager variant after the scan");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await get(scanned, `/a/${res.body.id}?w=64`, scanned.admin)).headers.get("x-cache")).toBe("HIT");
+    } finally {
+      await scanned.close();
+    }
   }, 60_000);
 
   it("refuses a bad eager recipe with 400 before storing anything", async () => {
