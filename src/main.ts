@@ -57,6 +57,8 @@ import { createVariantCache, type VariantCache } from "./services/variant-cache.
 import { createEventRetention } from "./services/event-retention.js";
 import { setUpTracing } from "./main/tracing.js";
 import { createVariantGraph } from "./services/variant-graph.js";
+import { createRenderFailures } from "./services/render-failures.js";
+import { createRenderJobs, RENDER_RETRY_AFTER_SECONDS } from "./services/render-jobs.js";
 import { createVariantListing } from "./services/variant-list.js";
 import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
@@ -182,16 +184,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     repos, store, engine, singleFlight: coordination.singleFlight, cpu, metrics, clock, logger, limits, variantCache,
     policy: { ...DEFAULT_LADDER, minSourcePixels: config.intermediateMinPixels }, tenantIsolation: config.tenantIsolation,
   }) : undefined;
+  const renderFailures = createRenderFailures(store, clock);
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets, tenantIsolation: config.tenantIsolation,
     renderBudget: clientLimits.renderBudget,
     variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset, ...(graph ? { graph } : {}),
+    jobs: { queue, failures: renderFailures, onMiss: config.asyncVariants, retryAfterSeconds: RENDER_RETRY_AFTER_SECONDS },
     locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
     ...(config.deliveryRedirect === "store" && storage.downloads
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
+  const renders = createRenderJobs({ renderer: delivery.renderer, repos, queue, failures: renderFailures, scanning: scanner !== undefined, logger });
   const similar = createSimilarService({ assets, repos });
   const storyboards = createStoryboardService({
     assets, repos, store, engine, source: createStoryboardSource({ budget: cpu }), singleFlight: coordination.singleFlight, cpu,
@@ -248,7 +253,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       sweepTimer.unref();
     }
     const handlers = instrument({
-      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), replicate: storeCare.replicate,
+      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits, renders }), replicate: storeCare.replicate,
     }, metrics);
     storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });

@@ -98,6 +98,8 @@ export interface Config {
   maxRecipesPerAsset: number;
   /** ASSETD_INTERMEDIATES: derive variants of large images from cached intermediate rungs. */
   intermediates: boolean;
+  /** ASSETD_ASYNC_VARIANTS: a variant miss answers 202 and a `render-variant` job renders it. */
+  asyncVariants: boolean;
   /** ASSETD_INTERMEDIATE_MIN_PIXELS: sources below this render every variant from the original. */
   intermediateMinPixels: number;
   /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
@@ -216,6 +218,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
     intermediates: boolean(read, "ASSETD_INTERMEDIATES", true),
+    asyncVariants: boolean(read, "ASSETD_ASYNC_VARIANTS", false),
     intermediateMinPixels: integer(read, "ASSETD_INTERMEDIATE_MIN_PIXELS", 8_000_000, 1, Number.MAX_SAFE_INTEGER),
     locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
     headersTimeoutMs: integer(read, "ASSETD_HEADERS_TIMEOUT_MS", 30_000, 100, 600_000),

@@ -5,14 +5,17 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "render-variant"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
   /** Virus scan of a verified asset's bytes (only when a scanner is configured). */
-  scan: { assetId: string };
-  /** `scanned`: the bytes passed the virus scan first. */
-  "extract-metadata": { assetId: string; scanned?: boolean; reprocess?: boolean };
+  scan: { assetId: string; eager?: string[] };
+  /**
+   * `scanned`: the bytes passed the virus scan first. `eager`: transform queries the upload
+   * named, rendered (render-variant) once the asset is ready.
+   */
+  "extract-metadata": { assetId: string; scanned?: boolean; reprocess?: boolean; eager?: string[] };
   /** The HLS ladder of a ready video, keyed by content hash (identical videos share one). */
   "transcode-hls": { assetId: string };
   /**
@@ -20,6 +23,23 @@ export interface JobPayloads {
    * found the primary copy missing or corrupt, restore it from the replica first.
    */
   replicate: { sha256: string; repair?: boolean };
+  /**
+   * One variant of a ready asset, keyed by its cache key: `query` is the transform query
+   * (`w=300&fmt=webp`), `accept` the Accept header it was asked with, `client` who pays for
+   * the render under ASSETD_RENDER_BUDGET.
+   */
+  "render-variant": { assetId: string; query: string; accept?: string; client?: string };
+}
+
+/**
+ * A failure retrying cannot fix (the content or the recipe is at fault): the job is
+ * dead-lettered at once instead of after its remaining attempts.
+ */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentJobError";
+  }
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

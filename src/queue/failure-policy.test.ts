@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PermanentJobError } from "../ports/job-queue.js";
 import { silentLogger } from "../ports/logger.js";
 import { createFailurePolicy } from "./failure-policy.js";
 
@@ -9,6 +10,12 @@ describe("the queues' failure policy", () => {
   it("retries before the last attempt and dead-letters on it", () => {
     expect(policy.failed(job, 1, 3, new TypeError("no"))).toEqual({ dead: false, error: "TypeError: no" });
     expect(policy.failed(job, 3, 3, "gone")).toEqual({ dead: true, error: "gone" });
+  });
+
+  it("dead-letters a permanent failure on any attempt", () => {
+    expect(policy.failed(job, 1, 5, new PermanentJobError("undecodable_media: not an image"))).toEqual({
+      dead: true, error: "PermanentJobError: undecodable_media: not an image",
+    });
   });
 
   it("counts a worker lost during the last attempt as its failure", () => {

@@ -1,3 +1,4 @@
+import { PermanentJobError } from "../ports/job-queue.js";
 import type { Logger } from "../ports/logger.js";
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from "./backoff.js";
 
@@ -25,7 +26,8 @@ export type FailurePolicy = ReturnType<typeof createFailurePolicy>;
  * What becomes of a job after an attempt, the same in both queues. Attempts are counted
  * when they start, so a worker killed mid-job has spent one: a failure before the last
  * attempt is retried after an exponential, jittered delay, the last one dead-letters the
- * job, and a lease that lapsed during the last attempt is that attempt's failure.
+ * job, and a lease that lapsed during the last attempt is that attempt's failure. A
+ * PermanentJobError dead-letters the job at once: another attempt would fail the same way.
  */
 export function createFailurePolicy(options: { logger: Logger; backoff?: Partial<BackoffOptions> }) {
   const { logger } = options;
@@ -45,7 +47,7 @@ export function createFailurePolicy(options: { logger: Logger; backoff?: Partial
     /** The verdict on attempt number `attempt` whose handler threw `failure`; logged. */
     failed(job: FailedJob, attempt: number, maxAttempts: number, failure: unknown): FailureVerdict {
       const error = describeFailure(failure);
-      if (attempt >= maxAttempts) {
+      if (attempt >= maxAttempts || failure instanceof PermanentJobError) {
         logger.error({ jobId: job.id, job: job.name, attempts: attempt, error }, "job queue: job failed for the last time, now dead");
         return { dead: true, error };
       }

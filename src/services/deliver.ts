@@ -5,6 +5,7 @@ import {
   negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, hasCustomTransform, DEFAULT_PRESETS, type Presets, type Query, type Recipe,
 } from "../domain/recipe.js";
 import { servingRefusal, type Delivery } from "../domain/servability.js";
+import type { Access, OriginalResult, PendingVariant, VariantResult } from "./delivery-results.js";
 import { isOwnerView, type Caller } from "../domain/access.js";
 import { derivedContentKey, type TenantIsolation } from "../domain/tenancy.js";
 import { BlobNotFoundError, type BlobStore, type ByteRange } from "../ports/blob-store.js";
@@ -23,6 +24,10 @@ import { ByteCache } from "./byte-cache.js";
 import type { VariantCache } from "./variant-cache.js";
 import type { VariantGraph } from "./variant-graph.js";
 import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
+import { createInFlight } from "./in-flight.js";
+import type { RenderFailures } from "./render-failures.js";
+import { enqueueRender, transformQuery, type Renderer } from "./render-jobs.js";
+import type { JobQueue } from "../ports/job-queue.js";
 
 /** Cached variants above this size are streamed from the store on a hit, never held in memory. */
 export const STREAM_VARIANTS_ABOVE = 1024 * 1024;
@@ -66,42 +71,18 @@ export interface DeliveryDeps {
   maxRecipesPerAsset: number;
   /** The transformation graph (ASSETD_INTERMEDIATES); undefined: every variant from the original. */
   graph?: VariantGraph;
+  /** Render jobs (`render-variant`): eager variants, and every miss with ASSETD_ASYNC_VARIANTS. */
+  jobs?: {
+    queue: Pick<JobQueue, "enqueue">;
+    failures: RenderFailures;
+    /** ASSETD_ASYNC_VARIANTS: a miss queues its render and answers 202. */
+    onMiss: boolean;
+    /** What the 202 tells a client to wait before asking again. */
+    retryAfterSeconds: number;
+  };
 }
 
-export interface OriginalResult {
-  asset: AssetRow;
-  /** Unquoted: the blob's sha256 for the owner and admins; another tag when location was removed. */
-  etag: string;
-  size: number;
-  contentType: string;
-  open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
-  /**
-   * With ASSETD_DELIVERY_REDIRECT=store, for bytes served as stored: a presigned URL at
-   * which the store itself answers with these headers (access was checked here first).
-   */
-  link?(disposition?: string): Promise<string>;
-}
-
-export interface VariantResult {
-  asset: AssetRow;
-  cacheKey: string;
-  contentType: string;
-  size: number;
-  /** The bytes, or a range of them: from memory for small variants, streamed from the store for large ones. */
-  open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
-  /** The output format depended on the Accept header. */
-  negotiated: boolean;
-  cache: "HIT" | "MISS";
-  /** Milliseconds spent rendering (0 on a hit). */
-  renderMs: number;
-}
-
-/** How a delivery request was authorised beyond its caller: a valid signed URL for it. */
-export interface Access {
-  signed?: boolean;
-  /** Who pays for renders (a principal, or an IP when anonymous); undefined: nobody, as for jobs. */
-  client?: string;
-}
+export type { Access, OriginalResult, PendingVariant, VariantResult } from "./delivery-results.js";
 
 /**
  * Serving originals and variants. A variant is found by its cache key; a miss renders it
@@ -156,65 +137,18 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return { recipe, negotiated: request.autoFormat };
   }
 
-  /**
-   * Renders shared by concurrent requests are cancelled only when every request waiting on
-   * them has gone away (a client that disconnects must not cancel other clients' result).
-   */
-  const inFlight = new Map<string, { controller: AbortController; waiting: number }>();
-
-  function watch(cacheKey: string, signal: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
-    let entry = inFlight.get(cacheKey);
-    if (!entry) {
-      entry = { controller: new AbortController(), waiting: 0 };
-      inFlight.set(cacheKey, entry);
-    }
-    const current = entry;
-    current.waiting++;
-    let counted = true;
-    const leave = () => {
-      if (!counted) return;
-      counted = false;
-      current.waiting--;
-      if (current.waiting === 0 && inFlight.get(cacheKey) === current) inFlight.delete(cacheKey);
-    };
-    const onAbort = () => {
-      const last = current.waiting === 1;
-      leave();
-      if (last) current.controller.abort(new AppError("bad_request", "the client went away"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    return {
-      signal: current.controller.signal,
-      done() {
-        signal?.removeEventListener("abort", onAbort);
-        leave();
-      },
-    };
-  }
+  const watch = createInFlight();
 
   async function variant(
     caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal, access: Access = {},
-  ): Promise<VariantResult> {
+  ): Promise<VariantResult | PendingVariant> {
     const planned = plan(query, accept);
     const { negotiated } = planned;
     const asset = await servable(caller, id, "variant", access);
     if (deps.signedTransforms && !access.signed && !isOwnerView(caller, asset) && hasCustomTransform(query)) {
       throw new AppError("signature_required", "transforms other than presets need a signed URL for this asset");
     }
-    const contentType = asset.contentType ?? "";
-    const frames = engine.canRender(contentType) ? undefined : deps.frames.find((f) => f.handles(contentType));
-    if (!engine.canRender(contentType) && !frames) {
-      throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
-    }
-    if (planned.recipe.t !== undefined && !contentType.startsWith("video/")) {
-      throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
-    }
-    if (planned.recipe.page !== undefined && contentType.startsWith("video/")) {
-      throw new AppError("invalid_parameter", "page applies to documents and multi-page images", { parameter: "page" });
-    }
-
-    const recipe = normaliseRecipe(planned.recipe, asset, frames === undefined);
-    const cacheKey = variantCacheKey(derivedContentKey(asset.blobSha256, asset.owner, deps.tenantIsolation ?? "shared"), recipe, processorVersion);
+    const { recipe, cacheKey, frames } = resolve(asset, planned.recipe);
     const hit = await readCached(cacheKey);
     if (hit) {
       metrics.variantHit();
@@ -222,6 +156,9 @@ export function createDeliveryService(deps: DeliveryDeps) {
       countHit(cacheKey);
       return { asset, cacheKey, ...hit, negotiated, cache: "HIT", renderMs: 0 };
     }
+    // A render job that failed for good: its error, not 202 for ever.
+    const failed = deps.jobs?.onMiss ? await deps.jobs.failures.find(cacheKey) : undefined;
+    if (failed) throw failed;
     await assertRecipeAllowed(repos, deps.maxRecipesPerAsset, caller, asset, query, access.signed === true);
 
     metrics.variantMiss();
@@ -231,20 +168,52 @@ export function createDeliveryService(deps: DeliveryDeps) {
     if (wait > 0) {
       throw new AppError("rate_limited", "this client's render budget for the current minute is spent", { retryAfter: wait });
     }
+    if (deps.jobs?.onMiss) {
+      await enqueueRender(deps.jobs.queue, { assetId: asset.id, query: transformQuery(query), accept, client: access.client }, cacheKey);
+      return { kind: "pending", asset, cacheKey, retryAfter: deps.jobs.retryAfterSeconds };
+    }
     const started = performance.now();
     const watched = watch(cacheKey, signal);
     let flight;
     try {
-      flight = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames, watched.signal, access.client));
+      flight = await produce(asset, recipe, cacheKey, frames, watched.signal, access.client);
     } finally {
       watched.done();
     }
-    const { value, collapsed } = flight;
-    if (collapsed) metrics.variantCollapsed();
     return {
-      asset, cacheKey, ...value, negotiated, cache: "MISS",
+      asset, cacheKey, ...flight, negotiated, cache: "MISS",
       renderMs: performance.now() - started,
     };
+  }
+
+  /** What the content allows of a planned recipe; the recipe as rendered and its cache key. */
+  function resolve(asset: AssetRow & { blobSha256: string }, planned: Recipe): { recipe: Recipe; cacheKey: string; frames: FrameSource | undefined } {
+    const contentType = asset.contentType ?? "";
+    const frames = engine.canRender(contentType) ? undefined : deps.frames.find((f) => f.handles(contentType));
+    if (!engine.canRender(contentType) && !frames) {
+      throw new AppError("transform_unsupported", `transforms are not available for ${contentType}`, { contentType });
+    }
+    if (planned.t !== undefined && !contentType.startsWith("video/")) {
+      throw new AppError("invalid_parameter", "t applies to videos only", { parameter: "t" });
+    }
+    if (planned.page !== undefined && contentType.startsWith("video/")) {
+      throw new AppError("invalid_parameter", "page applies to documents and multi-page images", { parameter: "page" });
+    }
+    const recipe = normaliseRecipe(planned, asset, frames === undefined);
+    const cacheKey = variantCacheKey(derivedContentKey(asset.blobSha256, asset.owner, deps.tenantIsolation ?? "shared"), recipe, processorVersion);
+    return { recipe, cacheKey, frames };
+  }
+
+  /**
+   * The one render step of requests and jobs alike: once for concurrent misses of a key
+   * (cluster-wide with Redis), stored and recorded, so the next request is a hit.
+   */
+  async function produce(
+    asset: AssetRow & { blobSha256: string }, recipe: Recipe, cacheKey: string, frames: FrameSource | undefined, signal?: AbortSignal, client?: string,
+  ): Promise<Cached> {
+    const { value, collapsed } = await singleFlight.run(cacheKey, () => render(asset, recipe, cacheKey, frames, signal, client));
+    if (collapsed) metrics.variantCollapsed();
+    return value;
   }
 
   type Cached = { contentType: string; size: number; open(range?: ByteRange): Promise<Readable | Buffer> | Buffer };
@@ -347,7 +316,10 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return contentType !== "" && (engine.canRender(contentType) || deps.frames.some((f) => f.handles(contentType)));
   }
 
-  return { original, variant, plan, flushHits, cacheCounters, canTransform, presetNames: Object.keys(presets) };
+  /** What render jobs share with requests (services/render-jobs.ts). */
+  const renderer: Renderer = { plan, resolve, cached: readCached, produce };
+
+  return { original, variant, plan, renderer, flushHits, cacheCounters, canTransform, presetNames: Object.keys(presets) };
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;

@@ -52,6 +52,8 @@ export interface IngestInput {
   declaredSize?: number;
   public: boolean;
   tags: Record<string, string>;
+  /** Transform queries to render once the asset is ready (eager variants), validated by the caller. */
+  eager?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -175,9 +177,10 @@ export function createIngestService(deps: IngestDeps) {
   }
 
   /** The first job for newly verified content: the scan when a scanner is configured. */
-  async function startJobs(assetId: string): Promise<void> {
-    if (deps.scanning) await queue.enqueue("scan", { assetId }, { key: assetId });
-    else await queue.enqueue("extract-metadata", { assetId }, { key: assetId });
+  async function startJobs(assetId: string, eager?: readonly string[]): Promise<void> {
+    const more = eager?.length ? { eager: [...eager] } : {};
+    if (deps.scanning) await queue.enqueue("scan", { assetId, ...more }, { key: assetId });
+    else await queue.enqueue("extract-metadata", { assetId, ...more }, { key: assetId });
   }
 
   async function ingest(input: IngestInput): Promise<AssetRow> {
@@ -223,7 +226,7 @@ export function createIngestService(deps: IngestDeps) {
       metrics.ingested(measured.bytes, !result.blobCreated);
       logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
       await placed(sha256, result.blobCreated);
-      await startJobs(id);
+      await startJobs(id, input.eager);
       return result.asset;
     } finally {
       if (!settled && reserved > 0) await repos.quotas.release(input.owner, reserved).catch(() => {});

@@ -10,6 +10,7 @@ import type { HlsService } from "./hls.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
+import type { RenderJobs } from "./render-jobs.js";
 
 export interface JobDeps {
   repos: Repos;
@@ -25,6 +26,8 @@ export interface JobDeps {
   clock: Clock;
   logger: Logger;
   limits: RenderLimits;
+  /** Variants rendered by jobs (render-variant, and the eager ones an upload named). */
+  renders: Pick<RenderJobs, "job" | "eager">;
 }
 
 /**
@@ -40,11 +43,11 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate">
      * extract-metadata. A scanner that cannot be reached makes the job fail, so it is
      * retried and finally dead-lettered while the asset waits, unserved, in `verified`.
      */
-    async scan({ assetId }, ctx) {
+    async scan({ assetId, eager }, ctx) {
       const asset = await repos.assets.get(assetId);
       if (!asset || asset.status !== "verified" || !asset.blobSha256) return;
       if (!deps.scanner) {
-        await deps.queue.enqueue("extract-metadata", { assetId }, { key: assetId });
+        await deps.queue.enqueue("extract-metadata", { assetId, ...(eager ? { eager } : {}) }, { key: assetId });
         return;
       }
       const blob = await repos.blobs.get(asset.blobSha256);
@@ -61,7 +64,7 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate">
         throw error;
       }
       if (verdict.clean) {
-        await deps.queue.enqueue("extract-metadata", { assetId, scanned: true }, { key: assetId });
+        await deps.queue.enqueue("extract-metadata", { assetId, scanned: true, ...(eager ? { eager } : {}) }, { key: assetId });
         return;
       }
       assertTransition("verified", "quarantined", assetId);
@@ -74,9 +77,13 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate">
 
     "transcode-hls": (payload, ctx) => deps.hls.job(payload, ctx.signal),
 
-    async "extract-metadata"({ assetId, scanned, reprocess }) {
+    "render-variant": (payload, ctx) => deps.renders.job(payload, ctx.signal),
+
+    async "extract-metadata"({ assetId, scanned, reprocess, eager }) {
       const asset = await repos.assets.get(assetId);
       const expected = reprocess ? "ready" : "verified";
+      // A retry after the asset became ready but before its eager variants were queued.
+      if (!reprocess && asset?.status === "ready" && eager?.length) return deps.renders.eager(assetId, eager);
       if (!asset || asset.status !== expected || !asset.blobSha256) return;
       const blob = await repos.blobs.get(asset.blobSha256);
       if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
@@ -117,6 +124,8 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate">
         from: "verified", to: "ready", reason: scanned ? "virus scan clean; metadata extracted" : "metadata extracted",
         at: clock.now(), meta,
       });
+      // Eager variants render now, each in a job of its own.
+      if (eager?.length) await deps.renders.eager(assetId, eager);
     },
   };
 }

@@ -9,6 +9,8 @@ import { ASSET_KINDS, declaredType, type AssetKind } from "../../domain/media-ty
 import { isAssetStatus } from "../../domain/states.js";
 import { checkTagFilters } from "../../domain/tags.js";
 import type { AssetService } from "../../services/assets.js";
+import type { DeliveryService } from "../../services/deliver.js";
+import { parseEager } from "../../domain/eager.js";
 import type { HlsService } from "../../services/hls.js";
 import type { IngestService } from "../../services/ingest.js";
 import { toEvent } from "../../services/manifest.js";
@@ -21,6 +23,8 @@ import type { StoreCareService } from "../../services/store-care.js";
 import { header, idParam, onlyKnownKeys, single, type QueryParams } from "../params.js";
 
 export interface AssetRouteDeps extends ManifestDeps {
+  /** `plan` checks eager recipes as delivery would. */
+  delivery: Pick<DeliveryService, "canTransform" | "presetNames" | "plan">;
   maxUploadBytes: number;
   ingest: Pick<IngestService, "ingest">;
   assets: Pick<AssetService, "find" | "list" | "patch" | "events" | "remove" | "restore" | "waitSettled">;
@@ -58,8 +62,9 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
       }
       const expectedSha256 = parseContentDigest(header(request, "content-digest"));
       const query = request.query as QueryParams;
+      const eager = eagerOf(single(query, "eager"), "list");
       const asset = request.isMultipart()
-        ? await ingestMultipart(request, owner, expectedSha256)
+        ? await ingestMultipart(request, owner, expectedSha256, eager)
         : await deps.ingest.ingest({
           body: request.raw as Readable,
           owner,
@@ -70,18 +75,28 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
           ...(Number.isSafeInteger(length) && length > 0 ? { declaredSize: length } : {}),
           public: parseBool(single(query, "public"), "public"),
           tags: parseTags(single(query, "tags")),
+          eager,
         });
       const final = await waitIfPreferred(request, reply, asset);
       return reply.code(201).header("Location", `/v1/assets/${final.id}`).send(manifest(request, final));
     });
   });
 
-  async function ingestMultipart(request: FastifyRequest, owner: string, expectedSha256: string | undefined): Promise<AssetRow> {
+  /** Eager variants: each recipe checked as delivery would check it, before any byte is read. */
+  const eagerOf = (value: string | undefined, shape: "list" | "json") =>
+    parseEager(value, shape, (recipe) => void deps.delivery.plan(recipe, undefined));
+
+  async function ingestMultipart(request: FastifyRequest, owner: string, expectedSha256: string | undefined, queryEager: string[]): Promise<AssetRow> {
     const fields: Record<string, string> = {};
     let asset: AssetRow | undefined;
     for await (const part of request.parts()) {
       if (part.type === "field") {
         fields[part.fieldname] = String(part.value);
+        // Eager variants are queued with the asset's first job, which starts with the file.
+        if (part.fieldname === "eager" && asset) {
+          await deps.assets.remove(request.caller, asset.id, { purge: true });
+          throw new InvalidParameterError("eager", "send the form field 'eager' before the file");
+        }
         continue;
       }
       if (part.fieldname !== "file" || asset) {
@@ -97,6 +112,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
         expectedSha256,
         public: parseBool(fields.public, "public"),
         tags: parseTags(fields.tags),
+        eager: [...new Set([...queryEager, ...eagerOf(fields.eager, "json")])],
       });
     }
     if (!asset) throw new AppError("empty_body", "the form has no 'file' field");

@@ -17,7 +17,9 @@ export interface DeliveryRouteDeps {
 
 /**
  * `GET|HEAD /a/:id` serves the original; with transform parameters, a variant. URLs are
- * content-derived, so public responses are cacheable forever and never purged.
+ * content-derived, so public responses are cacheable forever and never purged. With
+ * ASSETD_ASYNC_VARIANTS a miss answers 202 with Retry-After and Location (this URL) while
+ * a job renders it.
  */
 export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDeps): Promise<void> {
   // HEAD is routed explicitly so it answers from metadata without opening the bytes.
@@ -71,6 +73,13 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
       // Admins render unmetered (operators, prewarming); everyone else pays per client.
       signed: pass !== undefined, client: request.caller?.admin ? undefined : clientKey(request),
     });
+    if (variant.kind === "pending") {
+      // ASSETD_ASYNC_VARIANTS: a job renders it; the same URL answers 200 once it is stored.
+      reply.header("Retry-After", String(variant.retryAfter)).header("Location", request.url);
+      reply.header("Cache-Control", "no-store");
+      cacheDetail(request, reply, "MISS");
+      return reply.code(202).send({ status: "rendering", retryAfter: variant.retryAfter, location: request.url });
+    }
     cacheHeaders(reply, variant.asset, pass);
     if (variant.negotiated) reply.header("Vary", "Accept");
     cacheDetail(request, reply, variant.cache, variant.renderMs);
