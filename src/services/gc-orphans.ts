@@ -77,7 +77,13 @@ export async function collectOrphans(scan: OrphanScan): Promise<void> {
     batch = [];
   };
   for await (const object of store.list("variants/")) {
-    if (!old(object) || !parseDerivedKey(object.key)) continue;
+    if (!old(object)) continue;
+    // A failed async render's marker (render-failures.ts) lives as long as the grace period.
+    if (object.key.endsWith(".failed")) {
+      await drop("variants", object);
+      continue;
+    }
+    if (!parseDerivedKey(object.key)) continue;
     batch.push(object);
     if (batch.length >= BATCH) await flush();
   }

@@ -25,7 +25,8 @@ export function isPermanentRenderFailure(error: unknown): error is AppError {
  * (`variants/ab/cd/<cacheKey>.failed`), so every process of a deployment sees it. A
  * request for that variant then answers the render's own error instead of 202 forever.
  * Only permanent failures are kept; the cache key includes the processor version, so an
- * upgrade that might render the content asks again.
+ * upgrade that might render the content asks again. gc removes markers older than its
+ * grace period (ASSETD_GC_GRACE), so a failure is remembered that long at most.
  */
 export function createRenderFailures(store: BlobStore, clock: Clock) {
   const keyOf = (cacheKey: string) => `${variantKey(cacheKey)}.failed`;

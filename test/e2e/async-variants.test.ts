@@ -101,6 +101,12 @@ describe("ASSETD_ASYNC_VARIANTS=true", () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ attempts: 1, payload: { assetId: id, query: "w=8000&enlarge=1" } });
     expect(dead[0].lastError).toContain("output_too_large");
+
+    // gc forgets the kept error after its grace period (zero here): the recipe is tried again.
+    const gc = await fetch(`${app.url}/v1/admin/gc`, { method: "POST", headers: { ...bearer(app.admin), "content-type": "application/json" }, body: "{}" });
+    expect(gc.status).toBe(200);
+    expect((await app.storedObjects()).filter((key) => key.endsWith(".failed"))).toEqual([]);
+    expect((await get(app, path, owner)).status).toBe(202);
   }, 60_000);
 });
 
