@@ -62,6 +62,7 @@ import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 import { createStoreCare, type StoreCare } from "./main/store-care.js";
+import { createWebhooks } from "./main/webhooks.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -156,8 +157,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
     onNewContent: storeCare.onNewContent,
   }), "ingest", ["ingest"]);
+  const remoteHttp = createGuardedHttp(config.fetch.allow);
   const imports = createImportService({
-    http: createGuardedHttp(config.fetch.allow), ingest, maxUploadBytes: config.maxUploadBytes,
+    http: remoteHttp, ingest, maxUploadBytes: config.maxUploadBytes,
     timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects,
   });
   const uploads = createUploadService({
@@ -193,6 +195,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
   const similar = createSimilarService({ assets, repos });
+  const webhooks = createWebhooks(config, {
+    repos, http: remoteHttp, queue, clock, logger,
+    presetsFor: (contentType) => (delivery.canTransform(contentType) ? delivery.presetNames : []),
+  });
   const storyboards = createStoryboardService({
     assets, repos, store, engine, source: createStoryboardSource({ budget: cpu }), singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, scanning: scanner !== undefined, signedTransforms: config.signedTransforms,
@@ -219,7 +225,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
@@ -249,10 +255,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     }
     const handlers = instrument({
       ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits }), replicate: storeCare.replicate,
+      "webhook-deliver": webhooks.delivery.deliver,
     }, metrics);
     storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });
     operations.scheduler.start();
+    webhooks.startRelay();
   };
   if (options.worker) startWorker();
 
@@ -282,6 +290,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         await app.close();
         clearTimeout(force);
       }
+      await webhooks.stopRelay();
       await queue.stop();
       await operations.scheduler.stop();
       await clientLimits.close();

@@ -5,7 +5,7 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "webhook-deliver"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
@@ -20,6 +20,8 @@ export interface JobPayloads {
    * found the primary copy missing or corrupt, restore it from the replica first.
    */
   replicate: { sha256: string; repair?: boolean };
+  /** One webhook delivery (an outbox row), keyed by its id; sent again only until it is delivered. */
+  "webhook-deliver": { deliveryId: string };
 }
 
 export type JobState = "waiting" | "active" | "done" | "dead";

@@ -11,7 +11,7 @@ import { createTestDatabase, dialectTargets, type TestDatabase } from "./databas
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "009_event_retention"];
+const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
@@ -29,7 +29,7 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "quota", "revoked_token", "stat_counter", "upload", "variant"]);
+    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "quota", "revoked_token", "stat_counter", "upload", "variant", "webhook", "webhook_attempt", "webhook_delivery"]);
   });
 
   for (const dialect of ["sqlite", "postgres"] as const) {
