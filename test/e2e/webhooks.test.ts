@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { hostname } from "node:os";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +13,8 @@ import { fixture } from "../helpers/fixtures.js";
  * alone, as a receiver that knows nothing of assetd would check them.
  */
 const photo = fixture("photos/grayscale-grey-2560x1600.jpg");
+/** This machine's name, when it resolves to loopback (as /etc/hosts usually has it): a name, not a literal, for the send-time check. */
+const loopbackName = await lookup(hostname()).then((a) => (a.address.startsWith("127.") || a.address === "::1" ? hostname() : undefined), () => undefined);
 
 interface Received {
   path: string;
@@ -89,10 +93,10 @@ describe("webhooks", () => {
     await new Promise((r) => receiver.close(r));
   });
 
-  it("signs asset.ready and asset.deleted so that a plain HMAC check verifies them", async () => {
+  it("signs asset.ready, asset.deleted and asset.restored so that a plain HMAC check verifies them", async () => {
     const alice = await app.token("alice");
-    const hook = await subscribe(alice, { url: hooksTo("/ok"), events: ["asset.ready", "asset.deleted"] });
-    expect(hook).toMatchObject({ url: hooksTo("/ok"), events: ["asset.ready", "asset.deleted"], owner: "alice" });
+    const hook = await subscribe(alice, { url: hooksTo("/ok"), events: ["asset.ready", "asset.deleted", "asset.restored"] });
+    expect(hook).toMatchObject({ url: hooksTo("/ok"), events: ["asset.ready", "asset.deleted", "asset.restored"], owner: "alice" });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(hook.secret.slice(6), "base64").length).toBeGreaterThanOrEqual(24);
     const listed = await json(await fetch(`${app.url}/v1/webhooks`, { headers: bearer(alice) }));
@@ -117,13 +121,18 @@ describe("webhooks", () => {
     expect(JSON.parse(deleted.body).data.asset).toMatchObject({ id, status: "deleted" });
     console.info(`webhook latency, state change to receipt: asset.deleted ${deleted.at - Date.parse(JSON.parse(deleted.body).timestamp)} ms`);
 
-    const log = await until("both delivered", async () => {
+    expect((await fetch(`${app.url}/v1/assets/${id}/restore`, { method: "POST", headers: bearer(alice) })).status).toBe(200);
+    const restored = await until("asset.restored", () => receivedFor("/ok", "asset.restored", id));
+    expect(restored.headers["webhook-signature"]).toBe(expectedSignature(hook.secret, restored.headers, restored.body));
+    expect(JSON.parse(restored.body).data.asset).toMatchObject({ id, status: "ready" });
+
+    const log = await until("all three delivered", async () => {
       const page = await deliveries(alice, hook.id);
-      return page.items.length === 2 && page.items.every((d: any) => d.state === "delivered") ? page : undefined;
+      return page.items.length === 3 && page.items.every((d: any) => d.state === "delivered") ? page : undefined;
     });
-    expect(log.items.map((d: any) => d.type)).toEqual(["asset.deleted", "asset.ready"]);
-    expect(log.items[1]).toMatchObject({ id: ready.headers["webhook-id"], assetId: id, attemptCount: 1 });
-    expect(log.items[1].attempts).toEqual([expect.objectContaining({ attempt: 1, responseStatus: 200, error: null, responseBody: "thanks" })]);
+    expect(log.items.map((d: any) => d.type)).toEqual(["asset.restored", "asset.deleted", "asset.ready"]);
+    expect(log.items[2]).toMatchObject({ id: ready.headers["webhook-id"], assetId: id, attemptCount: 1 });
+    expect(log.items[2].attempts).toEqual([expect.objectContaining({ attempt: 1, responseStatus: 200, error: null, responseBody: "thanks" })]);
     expect(JSON.stringify(log)).not.toContain(hook.secret);
   });
 
@@ -217,5 +226,23 @@ describe("webhooks", () => {
     }
     expect((await post(`${app.url}/v1/webhooks`, heidi, { url: "file:///etc/passwd", events: ["asset.ready"] })).status).toBe(422);
     expect((await fetch(`${app.url}/v1/webhooks`)).status).toBe(401);
+  });
+
+  it.skipIf(loopbackName === undefined)("checks the resolved address on every send: a name that resolves to loopback is refused then", async () => {
+    const ivan = await closed.token("ivan");
+    const url = `http://${loopbackName}:${port}/by-name`;
+    const created = await fetch(`${closed.url}/v1/webhooks`, {
+      method: "POST", headers: { ...bearer(ivan), "content-type": "application/json" }, body: JSON.stringify({ url, events: ["asset.ready"] }),
+    });
+    expect(created.status).toBe(201); // a name is judged when it is resolved, at send time
+    const hook = await json(created);
+    await upload(closed, ivan, photo, { "content-type": "image/jpeg" });
+    const attempt = await until("a refused attempt", async () => {
+      const page = await json(await fetch(`${closed.url}/v1/webhooks/${hook.id}/deliveries`, { headers: bearer(ivan) }));
+      return page.items[0]?.attempts[0]?.finishedAt ? page.items[0].attempts[0] : undefined;
+    });
+    expect(attempt).toMatchObject({ responseStatus: null, responseBody: null });
+    expect(attempt.error).toMatch(/^url_not_allowed: .*loopback/);
+    expect(received.some((r) => r.path === "/by-name")).toBe(false);
   });
 });
