@@ -64,6 +64,7 @@ import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
 import { createStoreCare, type StoreCare } from "./main/store-care.js";
+import { createWebhooks } from "./main/webhooks.js";
 
 /**
  * The composition root: the only module that knows every adapter. It turns a Config into
@@ -158,8 +159,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     uploadIdleTimeoutMs: config.uploadIdleTimeoutMs, uploadMinBytesPerSecond: config.uploadMinBytesPerSecond,
     onNewContent: storeCare.onNewContent,
   }), "ingest", ["ingest"]);
+  const remoteHttp = createGuardedHttp(config.fetch.allow);
   const imports = createImportService({
-    http: createGuardedHttp(config.fetch.allow), ingest, maxUploadBytes: config.maxUploadBytes,
+    http: remoteHttp, ingest, maxUploadBytes: config.maxUploadBytes,
     timeoutMs: config.fetch.timeoutMs, maxRedirects: config.fetch.maxRedirects,
   });
   const uploads = createUploadService({
@@ -198,6 +200,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   const renders = createRenderJobs({ renderer: delivery.renderer, repos, queue, failures: renderFailures, scanning: scanner !== undefined, logger });
   const similar = createSimilarService({ assets, repos });
+  const webhooks = createWebhooks(config, {
+    repos, http: remoteHttp, queue, clock, logger,
+    presetsFor: (contentType) => (delivery.canTransform(contentType) ? delivery.presetNames : []),
+  });
   const storyboards = createStoryboardService({
     assets, repos, store, engine, source: createStoryboardSource({ budget: cpu }), singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, scanning: scanner !== undefined, signedTransforms: config.signedTransforms,
@@ -224,7 +230,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, imports, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
@@ -254,10 +260,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     }
     const handlers = instrument({
       ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits, renders }), replicate: storeCare.replicate,
+      "webhook-deliver": webhooks.delivery.deliver,
     }, metrics);
     storeCare.startSchedule();
     queue.start(handlers, { concurrency: config.workerConcurrency });
     operations.scheduler.start();
+    webhooks.startRelay();
   };
   if (options.worker) startWorker();
 
@@ -287,6 +295,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         await app.close();
         clearTimeout(force);
       }
+      await webhooks.stopRelay();
       await queue.stop();
       await operations.scheduler.stop();
       await clientLimits.close();

@@ -6,6 +6,7 @@ import type { TenantIsolation } from "../domain/tenancy.js";
 import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import { fetchConfig, type FetchConfig } from "./fetch.js";
+import { webhookConfig, type WebhookConfig } from "./webhooks.js";
 import {
   tracesExporter,
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
@@ -121,6 +122,8 @@ export interface Config {
   jobLeaseMs: number;
   /** URL imports: ASSETD_FETCH_ALLOW and the fetch caps. */
   fetch: FetchConfig;
+  /** Webhook deliveries: ASSETD_WEBHOOK_ATTEMPTS, ASSETD_WEBHOOK_TIMEOUT_MS. */
+  webhooks: WebhookConfig;
   logLevel: LogLevel;
   /** ASSETD_REPLICA: a second store new originals are copied to and reads fall back to. */
   replica: StorageLocation | undefined;
@@ -232,6 +235,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
     jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),
     fetch: fetchConfig(read),
+    webhooks: webhookConfig(read),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     ...storeCare(read, dataDir),
   });

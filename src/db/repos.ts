@@ -14,6 +14,7 @@ import { createQuotaRepo } from "./repos/quotas.js";
 import { stats } from "./repos/stats.js";
 import { createUploadRepo } from "./repos/uploads.js";
 import { createVariantRepo } from "./repos/variants.js";
+import { createWebhookRepo } from "./repos/webhooks.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -40,6 +41,7 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     counters: createCounterRepo(db),
     passes: createPassRepo(db),
     eventLog: createEventLogRepo(db),
+    webhooks: createWebhookRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

@@ -170,6 +170,43 @@ export interface MaintenanceRunTable {
   report: string | null;
 }
 
+export interface WebhookTable {
+  id: string;
+  principal: string;
+  /** `*`: every owner's events. */
+  owner: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  asset_id: string;
+  event_at: number;
+  /** pending | delivered | dead */
+  state: Defaulted<string>;
+  attempts: Defaulted<number>;
+  body: string | null;
+  enqueued_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  finished_at: number | null;
+  response_status: number | null;
+  error: string | null;
+  response_body: string | null;
+}
+
 export interface Database {
   blob: BlobTable;
   asset: AssetTable;
@@ -183,4 +220,7 @@ export interface Database {
   quota: QuotaTable;
   stat_counter: StatCounterTable;
   maintenance_run: MaintenanceRunTable;
+  webhook: WebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
+  webhook_attempt: WebhookAttemptTable;
 }

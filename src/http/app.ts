@@ -15,6 +15,7 @@ import type { HlsService } from "../services/hls.js";
 import type { StoryboardService } from "../services/storyboard.js";
 import type { IngestService } from "../services/ingest.js";
 import type { ImportService } from "../services/imports.js";
+import type { WebhookService } from "../services/webhooks.js";
 import type { MaintenanceService } from "../services/maintenance.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
@@ -34,6 +35,7 @@ import { deliveryRoutes } from "./routes/delivery.js";
 import { healthRoutes } from "./routes/health.js";
 import { hlsRoutes } from "./routes/hls.js";
 import { importRoutes } from "./routes/imports.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { storyboardRoutes } from "./routes/storyboard.js";
 import { similarRoutes } from "./routes/similar.js";
 import { variantRoutes } from "./routes/variants.js";
@@ -59,6 +61,8 @@ export interface AppDeps {
   logger?: PinoLogger;
   ingest: IngestService;
   imports: ImportService;
+  /** Webhook subscriptions; undefined: no /v1/webhooks. */
+  webhooks?: WebhookService;
   assets: AssetService;
   delivery: DeliveryService;
   similar: SimilarService;
@@ -153,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.storeCare ? { placementOf: deps.storeCare.placementOf } : {}),
     });
     await api.register(importRoutes, { publicUrl, trustedHosts, delivery, imports: deps.imports });
+    if (deps.webhooks) await api.register(webhookRoutes, { webhooks: deps.webhooks });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(variantRoutes, { variants: deps.variants });
     await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import type { z } from "zod";
 import { InvalidParameterError } from "../domain/errors.js";
 
 /** Query strings as Fastify parses them: a repeated key arrives as an array. */
@@ -33,4 +34,14 @@ export function onlyKnownKeys(query: QueryParams, known: ReadonlySet<string>): v
 export function signedParts(request: FastifyRequest): [string, URLSearchParams] {
   const at = request.url.indexOf("?");
   return at === -1 ? [request.url, new URLSearchParams()] : [request.url.slice(0, at), new URLSearchParams(request.url.slice(at + 1))];
+}
+
+/** A JSON body checked against its schema; the first problem is a 400 naming the field. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
+  }
+  return parsed.data;
 }

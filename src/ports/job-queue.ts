@@ -5,7 +5,7 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "render-variant"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "render-variant", "webhook-deliver"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
@@ -29,6 +29,8 @@ export interface JobPayloads {
    * the render under ASSETD_RENDER_BUDGET.
    */
   "render-variant": { assetId: string; query: string; accept?: string; client?: string };
+  /** One webhook delivery (an outbox row), keyed by its id; sent again only until it is delivered. */
+  "webhook-deliver": { deliveryId: string };
 }
 
 /**

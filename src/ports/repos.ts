@@ -5,6 +5,7 @@ import type { QuotaRow } from "../domain/quota.js";
 import type { AssetStatus, Failure } from "../domain/states.js";
 import type { CounterRepo, GcRepo, TrashRepo } from "./gc.js";
 import type { PassRepo } from "./scheduler.js";
+import type { WebhookRepo } from "./webhooks.js";
 
 export type { AssetEvent, AssetFilter, AssetMeta, AssetRow, QuotaRow, Visibility };
 
@@ -267,6 +268,7 @@ export interface Repos {
   readonly counters: CounterRepo;
   readonly passes: PassRepo;
   readonly eventLog: EventLogRepo;
+  readonly webhooks: WebhookRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.

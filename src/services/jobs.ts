@@ -32,9 +32,10 @@ export interface JobDeps {
 
 /**
  * Background job handlers by name. Each is idempotent: it acts only on the state it expects.
- * `replicate` belongs to the replication service (services/replication.ts).
+ * `replicate` belongs to the replication service (services/replication.ts), `webhook-deliver`
+ * to services/webhook-delivery.ts.
  */
-export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate"> {
+export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate" | "webhook-deliver"> {
   const { repos, store, engine, clock, logger } = deps;
 
   return {

@@ -67,7 +67,7 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
-const TABLES = ["job", "variant", "upload", "quota", "revoked_token", "asset_acl", "asset_event", "asset_tag", "asset", "blob"] as const;
+const TABLES = ["webhook_attempt", "webhook_delivery", "webhook", "job", "variant", "upload", "quota", "revoked_token", "asset_acl", "asset_event", "asset_tag", "asset", "blob"] as const;
 
 export async function createTestDatabase(dialect: DialectName, setup: { migrate?: boolean } = {}): Promise<TestDatabase> {
   let url: string;

@@ -5,13 +5,18 @@ import { sqlDialect } from "../../src/db/dialect/index.js";
 import { initial } from "../../src/db/migrations/001-initial.js";
 import { phash } from "../../src/db/migrations/002-phash.js";
 import { uploads } from "../../src/db/migrations/003-uploads.js";
+import { access } from "../../src/db/migrations/004-access.js";
+import { trash } from "../../src/db/migrations/005-trash.js";
+import { replicaTier } from "../../src/db/migrations/006-replica-tier.js";
+import { graph } from "../../src/db/migrations/007-graph.js";
+import { eventRetention } from "../../src/db/migrations/009-event-retention.js";
 import { migrate } from "../../src/db/migrations/index.js";
 import { createTestDatabase, dialectTargets, type TestDatabase } from "./databases.js";
 
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "009_event_retention"];
+const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
@@ -29,7 +34,25 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "quota", "revoked_token", "stat_counter", "upload", "variant"]);
+    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "quota", "revoked_token", "stat_counter", "upload", "variant", "webhook", "webhook_attempt", "webhook_delivery"]);
+  });
+
+  it("applies 008_webhooks to a database that already ran 009 (it was added later)", async () => {
+    const database = await fresh("sqlite");
+    const db = database.handle.db;
+    const dialect = sqlDialect("sqlite");
+    const before = new Migrator({
+      db,
+      provider: {
+        getMigrations: async () => ({
+          "001_initial": initial(dialect), "002_phash": phash, "003_uploads": uploads, "004_access": access, "005_trash": trash,
+          "006_replica_tier": replicaTier, "007_graph": graph, "009_event_retention": eventRetention(dialect),
+        }),
+      },
+    });
+    expect((await before.migrateToLatest()).error).toBeUndefined();
+    expect(await migrate(db)).toEqual({ applied: ["008_webhooks"] });
+    expect((await db.introspection.getTables()).map((t) => t.name)).toContain("webhook_delivery");
   });
 
   for (const dialect of ["sqlite", "postgres"] as const) {

@@ -9,6 +9,7 @@ import { access } from "./004-access.js";
 import { trash } from "./005-trash.js";
 import { replicaTier } from "./006-replica-tier.js";
 import { graph } from "./007-graph.js";
+import { webhooks } from "./008-webhooks.js";
 import { eventRetention } from "./009-event-retention.js";
 
 /**
@@ -24,6 +25,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "005_trash": trash,
     "006_replica_tier": replicaTier,
     "007_graph": graph,
+    "008_webhooks": webhooks,
     "009_event_retention": eventRetention(dialect),
   };
 }
@@ -53,7 +55,8 @@ export interface MigrationReport {
 export async function migrate(db: Kysely<Database>, dialectName: DialectName = detectDialect(db)): Promise<MigrationReport> {
   const dialect = sqlDialect(dialectName);
   const migrationTableSchema = await dialect.migrationSchema(db);
-  const migrator = new Migrator({ db, provider: provider(dialect), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  // 008 was added after 009 shipped: a database already at 009 applies it late.
+  const migrator = new Migrator({ db, provider: provider(dialect), allowUnorderedMigrations: true, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   for (let attempt = 1; ; attempt++) {
     const { error, results = [] } = await migrator.migrateToLatest();
     if (!error) return { applied: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };

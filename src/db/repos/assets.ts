@@ -7,6 +7,7 @@ import type { AssetTable, Database } from "../schema.js";
 import { assetWhere } from "./asset-filter.js";
 import { loadTags, loadTagsOf, writeTags } from "./tags.js";
 import { writePublicGrant } from "./acl.js";
+import { recordEvents } from "./asset-events.js";
 
 /** One page of a listing, newest first (exported so its query plan can be checked). */
 export function listQuery(db: Kysely<Database>, filter: AssetFilter, visibility: Visibility, page: Page) {
@@ -67,10 +68,7 @@ export function createAssetRepo(db: Kysely<Database>, dialect: SqlDialect): Asse
           .returningAll()
           .executeTakeFirst();
         if (!row) return undefined;
-        await trx
-          .insertInto("asset_event")
-          .values({ asset_id: id, from_status: input.from, to_status: input.to, reason: input.reason, at: input.at })
-          .execute();
+        await recordEvents(trx, row, [{ from: input.from, to: input.to, reason: input.reason, at: input.at }]);
         return toAssetRow(row, await loadTagsOf(trx, id));
       });
     },

@@ -67,15 +67,3 @@ export async function referenceBlob(trx: Kysely<Database>, blob: IngestRecord["b
   if (updated) return { created: false, refcount: Number(updated.refcount) };
   throw new ContentCollectedError(blob.sha256);
 }
-
-/** Appends state changes to an asset's event log, in order. */
-export async function appendEvents(
-  trx: Kysely<Database>,
-  assetId: string,
-  events: ReadonlyArray<{ from: AssetStatus | null; to: AssetStatus; reason: string; at: number }>,
-): Promise<void> {
-  await trx
-    .insertInto("asset_event")
-    .values(events.map((e) => ({ asset_id: assetId, from_status: e.from, to_status: e.to, reason: e.reason, at: e.at })))
-    .execute();
-}

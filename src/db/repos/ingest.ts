@@ -5,7 +5,8 @@ import { toAssetRow, toIntBool } from "../rows.js";
 import type { Database } from "../schema.js";
 import { writeTags } from "./tags.js";
 import { adjustQuota, chargeIngest } from "./quotas.js";
-import { appendEvents, referenceBlob } from "./ingest-writes.js";
+import { referenceBlob } from "./ingest-writes.js";
+import { recordEvents } from "./asset-events.js";
 import { dropSession } from "./uploads.js";
 import { writePublicGrant } from "./acl.js";
 
@@ -39,7 +40,7 @@ export async function recordIngest(
     await writeTags(trx, asset.id, asset.tags);
     if (asset.public) await writePublicGrant(trx, asset.id, true, asset.createdAt);
     await chargeIngest(trx, asset.owner, asset.size, record.quota.reserved, record.quota.defaultMaxBytes);
-    await appendEvents(trx, asset.id, record.events);
+    await recordEvents(trx, asset, record.events);
     return { asset: toAssetRow(row, { ...asset.tags }), blobCreated: blob.created, refcount: blob.refcount };
   });
 }
@@ -66,7 +67,7 @@ export async function softDelete(
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
-    await trx.insertInto("asset_event").values({ asset_id: id, from_status: from, to_status: "deleted", reason, at }).execute();
+    await recordEvents(trx, row, [{ from, to: "deleted", reason, at }]);
     // A pending upload holds a reservation; anything past pending counts its bytes as used
     // until it is deleted (a restore charges them again).
     const session = await dropSession(trx, id);

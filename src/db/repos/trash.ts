@@ -4,6 +4,8 @@ import { toAssetRow } from "../rows.js";
 import type { Database } from "../schema.js";
 import { chargeIngest } from "./quotas.js";
 import { loadTagsOf } from "./tags.js";
+import { recordEvents } from "./asset-events.js";
+import type { AssetStatus } from "../../domain/states.js";
 
 /**
  * The trash: deleted assets whose reference on their content is kept until they are
@@ -27,7 +29,7 @@ export function createTrashRepo(db: Kysely<Database>): TrashRepo {
           .returningAll()
           .executeTakeFirst();
         if (!row) return undefined;
-        await trx.insertInto("asset_event").values({ asset_id: id, from_status: "deleted", to_status: before.trashed_from, reason, at }).execute();
+        await recordEvents(trx, row, [{ from: "deleted", to: before.trashed_from as AssetStatus, reason, at }]);
         // Deleting gave the owner the bytes back; restoring takes them again, within the limit.
         if (row.size !== null) await chargeIngest(trx, row.owner, Number(row.size), 0, defaultMaxBytes);
         return toAssetRow(row, await loadTagsOf(trx, id));
@@ -42,10 +44,10 @@ export function createTrashRepo(db: Kysely<Database>): TrashRepo {
           .where("id", "=", id)
           .where("status", "=", "deleted")
           .where("purged_at", "is", null)
-          .returning(["blob_sha256"])
+          .returning(["blob_sha256", "owner"])
           .executeTakeFirst();
         if (!row) return undefined;
-        await trx.insertInto("asset_event").values({ asset_id: id, from_status: "deleted", to_status: "deleted", reason, at }).execute();
+        await recordEvents(trx, { id, owner: row.owner }, [{ from: "deleted", to: "deleted", reason, at }]);
         if (row.blob_sha256 === null) return { refcount: null };
         const blob = await trx
           .updateTable("blob")

@@ -3,7 +3,8 @@ import type { AssetStatus, Failure } from "../../domain/states.js";
 import type { CompletionRecord, NewPendingAsset, UploadKind, UploadRepo, UploadSession } from "../../ports/repos.js";
 import { toAssetRow, toIntBool } from "../rows.js";
 import type { Database, UploadTable } from "../schema.js";
-import { appendEvents, referenceBlob } from "./ingest-writes.js";
+import { referenceBlob } from "./ingest-writes.js";
+import { recordEvents } from "./asset-events.js";
 import { adjustQuota, getQuota, reserveWithin } from "./quotas.js";
 import { loadTagsOf, writeTags } from "./tags.js";
 import { writePublicGrant } from "./acl.js";
@@ -65,10 +66,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .executeTakeFirstOrThrow();
         await writeTags(trx, asset.id, asset.tags);
         if (asset.public) await writePublicGrant(trx, asset.id, true, asset.createdAt);
-        await trx
-          .insertInto("asset_event")
-          .values({ asset_id: asset.id, from_status: null, to_status: "pending", reason: `${session.kind} upload session opened`, at: asset.createdAt })
-          .execute();
+        await recordEvents(trx, asset, [{ from: null, to: "pending", reason: `${session.kind} upload session opened`, at: asset.createdAt }]);
         await trx
           .insertInto("upload")
           .values({
@@ -127,7 +125,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .executeTakeFirst();
         if (!row) return undefined;
         const blob = await referenceBlob(trx, record.blob);
-        await appendEvents(trx, record.assetId, record.events);
+        await recordEvents(trx, row, record.events);
         await dropSession(trx, record.assetId);
         // The reservation covered the declared size, which completion checked; charge what arrived.
         await adjustQuota(trx, row.owner, { used: record.blob.size, reserved: 0 });
@@ -151,7 +149,7 @@ export function createUploadRepo(db: Db): UploadRepo {
           .returningAll()
           .executeTakeFirst();
         if (!row) return undefined;
-        await trx.insertInto("asset_event").values({ asset_id: assetId, from_status: from, to_status: to, reason, at }).execute();
+        await recordEvents(trx, row, [{ from, to, reason, at }]);
         await dropSession(trx, assetId);
         return toAssetRow(row, await loadTagsOf(trx, assetId));
       });

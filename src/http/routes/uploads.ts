@@ -6,6 +6,7 @@ import type { Capabilities } from "../../domain/capabilities.js";
 import type { UploadService } from "../../services/uploads.js";
 import { baseUrlOf, manifestFor, type ManifestDeps } from "../manifest.js";
 import { requirePrincipal } from "../auth.js";
+import { parseBody } from "../params.js";
 
 export interface UploadRouteDeps extends ManifestDeps {
   uploads: UploadService;
@@ -26,15 +27,6 @@ const completeSchema = z.object({
   parts: z.array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(256) }).strict()).max(10_000).optional(),
 }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
-  }
-  return parsed.data;
-}
-
 /**
  * Direct-to-storage uploads (DESIGN §5): open a session, send the bytes to the URLs it
  * returns (S3 presigned, or this service's signed `PUT /v1/uploads/:id/data|parts/:n`),
@@ -48,7 +40,7 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRouteDeps):
 
   app.post("/v1/uploads", async (request, reply) => {
     requirePrincipal(request.caller);
-    const input = parse(openSchema, request.body);
+    const input = parseBody(openSchema, request.body);
     const { asset, upload } = await deps.uploads.open(request.caller, input, { baseUrl: baseUrl(request) });
     return reply.code(201).header("Location", `/v1/uploads/${asset.id}`).send({ asset: manifest(request, asset), upload });
   });
@@ -61,7 +53,7 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRouteDeps):
 
   app.post("/v1/uploads/:id/complete", async (request) => {
     requirePrincipal(request.caller);
-    const { parts } = parse(completeSchema, request.body);
+    const { parts } = parseBody(completeSchema, request.body);
     const asset = await deps.uploads.complete(request.caller, idParam(request), parts);
     return manifest(request, asset);
   });
