@@ -62,6 +62,16 @@ function loadLibheif(): LibHeif {
 const failure = (code: ErrorCode, message: string, details: Record<string, unknown> = {}): DecodeOutcome =>
   ({ ok: false, code, message, details });
 
+/*
+ * libheif-js reports parse and decode failures with console.log, which in a worker thread
+ * is the service's stdout, where the JSON log lines go. This thread runs nothing else, one
+ * task at a time: its console is kept as the reason of the task's failure instead.
+ */
+let lastMessage: string | undefined;
+console.log = console.warn = console.error = (...args: unknown[]) => {
+  lastMessage = args.map((a) => (typeof a === "string" ? a : JSON.stringify(a) ?? String(a))).join(" ").slice(0, 500);
+};
+
 // Loading starts with the worker (no top-level await: piscina require()s this module first).
 let library: LibHeif | undefined;
 let loadError: unknown;
@@ -76,6 +86,7 @@ export default async function decodeTask(task: DecodeTask): Promise<DecodeOutcom
   task.started.postMessage("started");
   task.started.close();
   if (!library) return failure("dependency_down", `the HEIF decoder could not be loaded: ${String(loadError)}`);
+  lastMessage = undefined;
   try {
     const outcome = await decodePrimary(library, task);
     // The pixels move to the main thread instead of being copied (up to 4 bytes a pixel).
@@ -91,7 +102,7 @@ async function decodePrimary(heif: LibHeif, task: DecodeTask): Promise<DecodeOut
   const handles = decoder.decode(task.bytes);
   try {
     const primary = handles.find((h) => h.is_primary()) ?? handles[0];
-    if (!primary) return failure("undecodable_media", "the HEIF file has no image");
+    if (!primary) return failure("undecodable_media", "the HEIF file has no image", lastMessage ? { reason: lastMessage } : {});
     const width = primary.get_width();
     const height = primary.get_height();
     if (width * height > task.maxPixels) {
