@@ -60,6 +60,22 @@ describe("TIFF uploads", () => {
     expect(plain.headers.get("content-type")).toBe("image/jpeg");
   });
 
+  it("recognises it on completion of an upload session too (PUT to the upload URL, then complete)", async () => {
+    const tif = fixture(LZW);
+    const opened = await fetch(`${app.url}/v1/uploads`, {
+      method: "POST", headers: { ...bearer(owner), "content-type": "application/json" },
+      body: JSON.stringify({ filename: "ladybird.tif", contentType: "image/tiff", size: tif.length }),
+    }).then(json);
+    const sent = await fetch(opened.upload.url, { method: "PUT", body: tif, headers: opened.upload.headers });
+    await sent.arrayBuffer();
+    expect(sent.status).toBe(200);
+    const done = await fetch(`${app.url}/v1/uploads/${opened.asset.id}/complete`, {
+      method: "POST", headers: { ...bearer(owner), "content-type": "application/json" }, body: "{}",
+    });
+    expect(done.status).toBe(200);
+    expect((await json(done)).contentType).toBe("image/tiff");
+  });
+
   it("still refuses bytes that only start like a TIFF", async () => {
     const fake = Buffer.concat([Buffer.from([0x49, 0x49, 0x2a, 0x00, 0xff, 0xff, 0xff, 0x00]), Buffer.alloc(100_000, 7)]);
     const res = await upload(app, owner, fake, { "content-type": "image/tiff" });
