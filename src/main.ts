@@ -18,6 +18,7 @@ import { buildApp } from "./http/app.js";
 import { createRedisBroadcast } from "./locks/redis-broadcast.js";
 import { createCpuBudget } from "./media/cpu-budget.js";
 import { createSharpEngine } from "./media/image/engine.js";
+import { createHeifDecoder } from "./media/image/heif-decode.js";
 import { createHeifProbe } from "./media/image/heif-probe.js";
 import { createLocationScrubber } from "./media/image/location-scrubber.js";
 import { createSvgSanitiser } from "./media/image/svg-sanitiser.js";
@@ -134,7 +135,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const queue = tracing.queue(coordination.queue);
   // One CPU budget for every engine: a render, probe or transcode holds one slot of it.
   const cpu = createCpuBudget({ slots: config.maxTransforms, maxWaiting: config.transformQueue });
-  const engine = tracing.engine(createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs }));
+  // HEIC pixels come from libheif (WASM) on worker threads, within the engine's CPU slot.
+  const heif = createHeifDecoder({ threads: Math.max(1, Math.min(config.maxTransforms, availableParallelism())), timeoutMs: config.renderTimeoutMs });
+  const engine = tracing.engine(createSharpEngine({ avifEffort: config.avifEffort, budget: cpu, renderTimeoutMs: config.renderTimeoutMs, heif }));
   const ffprobe = createFfprobe({ budget: cpu });
   const probes = [ffprobe, createPdfProbe({ budget: cpu }), createHeifProbe()];
   // PDF pages render on worker threads under a deadline: a hostile page cannot stall the loop.
@@ -304,6 +307,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await storyboards.flushHits().catch(() => {});
       await coordination.close();
       await pdfPages.close();
+      await heif.close();
       await broadcast?.close();
       await storeCare.close();
       await storage.close();

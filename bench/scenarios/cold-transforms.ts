@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import sharp, { type Sharp } from "sharp";
-import { bigJpeg, SOURCE_HEIGHT, SOURCE_WIDTH } from "../lib/fixtures.js";
+import { bigJpeg, FIXTURES, SOURCE_HEIGHT, SOURCE_WIDTH } from "../lib/fixtures.js";
 import { brief, closedLoop, httpRequest, mergeLoops, type LoopResult } from "../lib/http.js";
 import { startIpx } from "../lib/ipx.js";
 import type { AssetdServer } from "../lib/assetd.js";
@@ -158,7 +158,10 @@ export const coldTransforms: Scenario = {
         "(lookups, storing the variant, its row, the response)");
       timings.push(`${recipe.label}: ${inServer.requestMs.toFixed(0)} ms per request in the server, ${inServer.renderMs.toFixed(0)} ms of it queued for or in a render`);
     }
-    const renders = (await server.metric("assetd_variant_renders_total")) - rendersBefore;
+    const heic = await heicRenders(server, agent, lanes, seconds, ctx.log);
+    result.rows.push(...heic.rows);
+    result.notes.push(heic.note);
+    const renders = (await server.metric("assetd_variant_renders_total")) - rendersBefore - heic.requests;
     result.rows.push({
       metric: "assetd renders per request (no cache hits)", unit: "", assetd: renders, peer: assetdRequests, peerName: "requests sent",
       ratio: renders / assetdRequests, target: "= 1", pass: renders === assetdRequests,
@@ -181,9 +184,54 @@ export const coldTransforms: Scenario = {
     );
     result.notes.push(`Where assetd's time goes, from its own /metrics over the measured requests ` +
       `(assetd_http_request_duration_seconds for GET /a/:id, assetd_variant_render_seconds = render-slot wait + render): ${timings.join("; ")}.`);
-    result.details = { ...result.details, lanes, seconds, rounds, source: { ...source }, recipes: perRecipe, renders, assetdRequests };
+    result.details = { ...result.details, lanes, seconds, rounds, source: { ...source }, recipes: perRecipe, renders, assetdRequests, heic: heic.details };
   },
 };
+
+const HEIC_FIXTURE = "formats/olympus-darkesthour-1024x640.heic";
+
+/**
+ * What HEIC costs over JPEG: the same 1 MP picture uploaded as the HEIC fixture and as a
+ * quality-90 JPEG made from its pixels, each rendered cold (distinct recipes) to JPEG from w=300 up.
+ * The difference is libheif's WASM decode on a worker thread.
+ */
+async function heicRenders(server: AssetdServer, agent: Agent, lanes: number, seconds: number, log: (line: string) => void) {
+  const heicBytes = await readFile(join(FIXTURES, HEIC_FIXTURE));
+  const heicAsset = await server.upload(heicBytes, { contentType: "image/heic", filename: "photo.heic", public: true, waitSeconds: 30 });
+  const first = await httpRequest(`${server.url}/a/${heicAsset.id}?fmt=png`, { agent, headers: adminOf(server) });
+  if (first.status !== 200) throw new Error(`HEIC render -> ${first.status} ${first.body.toString().slice(0, 200)}`);
+  const jpegAsset = await server.upload(await sharp(first.body).jpeg({ quality: 90 }).toBuffer(),
+    { contentType: "image/jpeg", filename: "photo.jpg", public: true, waitSeconds: 30 });
+  const figures: Record<string, LoopResult> = {};
+  let requests = 1;
+  for (const [name, id] of [["HEIC", heicAsset.id], ["JPEG", jpegAsset.id]] as const) {
+    let sent = 0;
+    // A 1 MP source clamps any h beyond its own, so here the width grows by 1 px a request
+    // (the same sequence for both sides) to keep every recipe distinct.
+    const op = httpOp(agent, () => `${server.url}/a/${id}?w=${300 + sent++}&fmt=jpeg`, true, adminOf(server));
+    const warm = await closedLoop(lanes, 0, op, lanes);
+    if (warm.errors) throw new Error(`HEIC/JPEG ${name} failed: ${String(warm.firstError)}`);
+    figures[name] = await closedLoop(lanes, seconds * 1000, op);
+    if (figures[name]!.errors) throw new Error(`HEIC/JPEG ${name}: ${figures[name]!.errors} errors, first: ${String(figures[name]!.firstError)}`);
+    requests += sent;
+    const f = figures[name]!;
+    log(`1 MP ${name} -> w=300 jpeg: ${f.perSecond.toFixed(1)} renders/s, p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms (${f.ops} ops)`);
+  }
+  const h = figures.HEIC!;
+  const j = figures.JPEG!;
+  return {
+    requests,
+    rows: [
+      { metric: "1 MP HEIC w=300 jpeg: renders/s", unit: "", assetd: h.perSecond, peer: j.perSecond, peerName: "same picture as JPEG", ratio: h.perSecond / j.perSecond, target: "informative" },
+      { metric: "1 MP HEIC w=300 jpeg: p50", unit: "ms", assetd: h.p50, peer: j.p50, peerName: "same picture as JPEG", ratio: h.p50 / j.p50, target: "informative" },
+    ],
+    note: `HEIC: ${HEIC_FIXTURE} (1024x640, ${heicBytes.length} B) and a quality-90 JPEG of its pixels, each rendered cold to JPEG (w=300, then 1 px wider per request) by ` +
+      `${lanes} concurrent requests for ${seconds} s: HEIC ${h.perSecond.toFixed(1)} renders/s (p50 ${h.p50.toFixed(0)} ms), ` +
+      `JPEG ${j.perSecond.toFixed(1)} renders/s (p50 ${j.p50.toFixed(0)} ms). The difference is libheif's WASM decode on a worker thread ` +
+      "(no shrink-on-load: every pixel is decoded).",
+    details: { heic: brief(h), jpeg: brief(j) },
+  };
+}
 
 /**
  * Mean time a variant request spent in the server, and in the render call (slot wait +

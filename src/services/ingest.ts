@@ -100,7 +100,7 @@ export function createIngestService(deps: IngestDeps) {
    * Content checks on measured bytes; the caller discards them when this throws.
    * Returns the sniffed type.
    */
-  async function check(expect: ContentExpectations, measured: MeasuringStream): Promise<string> {
+  async function check(expect: ContentExpectations, measured: MeasuringStream, staged?: StagedObject): Promise<string> {
     if (measured.bytes === 0) throw new AppError("empty_body", "the upload is empty");
     if (expect.size !== undefined && expect.size !== measured.bytes) {
       throw new AppError("size_mismatch", `${measured.bytes} bytes arrived but the upload declared ${expect.size}`, {
@@ -112,7 +112,9 @@ export function createIngestService(deps: IngestDeps) {
         expected: expect.sha256, actual: measured.sha256,
       });
     }
-    const sniffed = await sniffer.sniff(measured.head);
+    const head = await sniffer.sniff(measured.head);
+    // Formats whose structure is not in the head get a second look at the staged bytes.
+    const sniffed = staged && sniffer.confirm ? await sniffer.confirm(measured.head, head, staged) : head;
     const typeCheck = checkDeclaredType(expect.declaredType, sniffed);
     if (!typeCheck.ok) {
       throw new AppError("type_mismatch", `declared ${typeCheck.declared} but the content is ${typeCheck.sniffed}`, {
@@ -197,7 +199,7 @@ export function createIngestService(deps: IngestDeps) {
       const receivedAt = clock.now();
       let contentType: string;
       try {
-        contentType = await check({ declaredType: input.declaredType, sha256: input.expectedSha256, digestSource: "Content-Digest" }, measured);
+        contentType = await check({ declaredType: input.declaredType, sha256: input.expectedSha256, digestSource: "Content-Digest" }, measured, staged);
       } catch (error) {
         await staged.discard();
         throw error;

@@ -83,7 +83,7 @@ export function createUploadCompletion(deps: UploadCompletionDeps) {
         size: s.expectedSize,
         sha256: s.expectedSha256 ?? undefined,
         digestSource: "sha256",
-      }, measured);
+      }, measured, staged);
     } catch (error) {
       await staged.discard();
       if (isAppError(error)) {

@@ -1,4 +1,3 @@
-import sharp from "sharp";
 import type { AssetMeta } from "../../ports/repos.js";
 import type { ImageSource, RenderLimits } from "../../ports/image-engine.js";
 import { readExif } from "./exif.js";
@@ -7,7 +6,8 @@ import { readHeader, type ImageHeader } from "./header.js";
 import { parseIcc } from "./icc.js";
 import { mapMediaErrors } from "./media-error.js";
 import { pixelGuard } from "./plan.js";
-import { asSvgSafeInput, openSource, type EngineInput } from "./source-input.js";
+import type { HeifDecoder } from "./heif-decode.js";
+import { decodableInput, decodedHeader, openSharp, openSource, type EngineInput } from "./source-input.js";
 
 /**
  * Side of the proof-of-decode thumbnail: small enough to be cheap (JPEG shrinks on load),
@@ -26,13 +26,13 @@ const BIT_DEPTH: Readonly<Record<string, number>> = {
  * a truncated JPEG has a perfect header and must still fail here, at ingest. The same
  * thumbnail gives the pixel fingerprints (fingerprint.ts).
  */
-export async function describeImage(source: ImageSource, limits: RenderLimits): Promise<AssetMeta> {
+export async function describeImage(source: ImageSource, limits: RenderLimits, heif?: HeifDecoder): Promise<AssetMeta> {
   const opened = await openSource(source);
   const header = await readHeader(opened);
-  const input = await asSvgSafeInput(opened, header.format, source);
   const facts = await headerFacts(header);
   if (header.width * header.height > limits.maxInputPixels) return { ...facts, overPixelLimit: true };
-  const thumb = await decodeThumbnail(input, header, limits);
+  const input = await decodableInput(opened, header, source, limits, heif);
+  const thumb = await decodeThumbnail(input, decodedHeader(header, input), limits);
   return { ...facts, ...fingerprint(thumb) };
 }
 
@@ -66,7 +66,7 @@ async function decodeThumbnail(input: EngineInput, h: ImageHeader, limits: Rende
   const allFrames = h.pages > 1 && (h.format === "gif" || h.format === "webp") &&
     h.pages * h.width * h.height <= limits.maxInputPixels;
   const { data, info } = await mapMediaErrors(() => {
-    const image = sharp(input, {
+    const image = openSharp(input, {
       failOn: "error",
       limitInputPixels: pixelGuard(limits.maxInputPixels * (allFrames ? h.pages : 1)),
       ...(allFrames ? { animated: true } : {}),

@@ -7,6 +7,7 @@ import type { ImageEngine } from "../../ports/image-engine.js";
 import { configureSharp } from "./configure-sharp.js";
 import { describeImage } from "./describe.js";
 import { createCpuBudget } from "../cpu-budget.js";
+import type { HeifDecoder } from "./heif-decode.js";
 import { inspectImage, renderImage } from "./render.js";
 import { RUNG_QUALITY } from "../../domain/ladder.js";
 
@@ -17,6 +18,8 @@ export interface SharpEngineOptions {
   avifEffort?: number;
   /** Bounds renders and descriptions, with the process's other media work; default its own, one slot per CPU. */
   budget?: CpuBudget;
+  /** Decodes HEIC (libheif on worker threads); without it HEIC answers transform_unsupported. */
+  heif?: HeifDecoder;
 }
 
 /**
@@ -27,10 +30,12 @@ export interface SharpEngineOptions {
 export const PROCESSOR_VERSION = `p2-sharp${sharp.versions.sharp}-vips${sharp.versions.vips}`;
 
 /**
- * Types this engine decodes. Not HEIC (no HEVC decoder in sharp's libvips: libheif does
- * it), PDF or video (their engines), nor BMP (sharp's prebuilt libvips has no loader).
+ * Types this engine decodes. HEIC only with a HEIF decoder (sharp's libvips has no HEVC
+ * decoder: libheif decodes, libvips does the rest); not PDF or video (their engines), nor
+ * BMP (sharp's prebuilt libvips has no loader).
  */
 const RENDERABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif", "image/tiff", "image/svg+xml"]);
+const HEIF_TYPES = new Set(["image/heic", "image/heif"]);
 
 export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine {
   configureSharp();
@@ -41,7 +46,11 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
   const budget = options.budget ?? createCpuBudget({ slots: availableParallelism() });
   // sharp counts whole seconds, and 0 would mean "no limit".
   const timeoutSeconds = Math.max(1, Math.ceil((options.renderTimeoutMs ?? 30_000) / 1000));
-  const canRender = (contentType: string) => RENDERABLE.has(normaliseType(contentType));
+  const { heif } = options;
+  const canRender = (contentType: string) => {
+    const type = normaliseType(contentType);
+    return RENDERABLE.has(type) || (heif !== undefined && HEIF_TYPES.has(type));
+  };
 
   return {
     processorVersion: PROCESSOR_VERSION,
@@ -49,12 +58,12 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
     // async so that a refusal is a rejected promise like every other failure, never a throw.
     render: async (source, recipe, limits, slot) => {
       assertRenderable(canRender, source.contentType);
-      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds }), { within: slot, patient: true });
+      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds, heif }), { within: slot, patient: true });
     },
     renderIntermediate: async (source, rung, limits, slot) => {
       assertRenderable(canRender, source.contentType);
       const recipe = { w: rung, h: rung, fit: "inside", fmt: "jpeg-or-png", q: RUNG_QUALITY } as const;
-      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds, intermediate: true }), { within: slot, patient: true });
+      return budget.run(() => renderImage(source, recipe, limits, { avifEffort, timeoutSeconds, intermediate: true, heif }), { within: slot, patient: true });
     },
     inspect: async (source) => {
       assertRenderable(canRender, source.contentType);
@@ -63,7 +72,7 @@ export function createSharpEngine(options: SharpEngineOptions = {}): ImageEngine
     // Descriptions come from background jobs: they wait for a slot, never refused.
     describe: async (source, limits) => {
       assertRenderable(canRender, source.contentType);
-      return budget.run(() => describeImage(source, limits), { patient: true });
+      return budget.run(() => describeImage(source, limits, heif), { patient: true });
     },
   };
 }

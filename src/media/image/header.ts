@@ -2,8 +2,11 @@ import sharp, { type Metadata } from "sharp";
 import { AppError } from "../../domain/errors.js";
 import { mapMediaErrors } from "./media-error.js";
 
-/** Source formats this engine decodes, named as a browser would (AVIF is not "heif"). */
-export const DECODABLE_FORMATS = ["jpeg", "png", "webp", "gif", "avif", "tiff", "svg"] as const;
+/**
+ * Source formats this engine decodes, named as a browser would (AVIF is not "heif"). HEIC
+ * (HEVC-coded HEIF) is decoded by libheif, not libvips (source-input.ts).
+ */
+export const DECODABLE_FORMATS = ["jpeg", "png", "webp", "gif", "avif", "tiff", "svg", "heic"] as const;
 export type SourceFormat = (typeof DECODABLE_FORMATS)[number];
 
 /** What the file's header says, read without decoding pixels. */
@@ -48,7 +51,8 @@ function toHeader(meta: Metadata): ImageHeader {
     displayWidth: meta.autoOrient?.width ?? meta.width,
     displayHeight: meta.autoOrient?.height ?? meta.height,
     orientation,
-    pages: Math.max(1, meta.pages ?? 1),
+    // A multi-image HEIC is read as its primary image alone.
+    pages: format === "heic" ? 1 : Math.max(1, meta.pages ?? 1),
     hasAlpha: meta.hasAlpha,
     hasProfile: meta.hasProfile,
     space: meta.space,
@@ -63,8 +67,9 @@ function sourceFormat(meta: Metadata): SourceFormat {
   const name: string = meta.format;
   if (name === "heif") {
     if (meta.compression === "av1") return "avif";
-    // sharp's prebuilt libvips has no HEVC decoder: HEIC goes through libheif elsewhere.
-    throw new AppError("transform_unsupported", "HEIC images are not decoded by this engine", { format: "heic" });
+    if (meta.compression === "hevc") return "heic";
+    throw new AppError("transform_unsupported", `HEIF images coded as ${meta.compression ?? "unknown"} are not decoded by this engine`,
+      { format: "heif", compression: meta.compression });
   }
   if ((DECODABLE_FORMATS as readonly string[]).includes(name)) return name as SourceFormat;
   throw new AppError("transform_unsupported", `${name} images are not decoded by this engine`, { format: name });

@@ -5,9 +5,10 @@ import { configureSharp } from "./configure-sharp.js";
 import { readExif } from "./exif.js";
 
 /**
- * HEIC/HEIF facts from the container header. sharp's prebuilt libvips parses HEIF boxes
- * but cannot decode HEVC pixels here, so this describes without decoding (dimensions,
- * orientation, EXIF) and transforms of HEIC answer 415.
+ * HEIC/HEIF facts from the container header, for what the image engine does not describe
+ * itself (HEIF sequences; HEIC when the engine has no HEIF decoder). sharp's prebuilt
+ * libvips parses HEIF boxes but cannot decode HEVC pixels: the engine decodes HEIC through
+ * libheif (heif-decode.ts), so this describes without decoding (dimensions, orientation, EXIF).
  */
 export function createHeifProbe(): MediaProbe {
   configureSharp();
@@ -36,7 +37,7 @@ export function createHeifProbe(): MediaProbe {
       };
     },
     async status() {
-      return { name: "libvips-heif", available: true, version: `libvips ${sharp.versions.vips} (HEIF header only)` };
+      return { name: "libvips-heif", available: true, version: `libvips ${sharp.versions.vips} (HEIF header; HEIC pixels through libheif)` };
     },
   };
 }

@@ -8,20 +8,31 @@ import { mapMediaErrors } from "./media-error.js";
 import { scrubLocation } from "./location-scrub.js";
 import { buildPipeline } from "./pipeline.js";
 import { assertInputPixels, pageIndexOf, planRender, type PlanOptions } from "./plan.js";
-import { asSvgSafeInput, openSource } from "./source-input.js";
+import type { HeifDecoder } from "./heif-decode.js";
+import { decodableInput, decodedHeader, openSource } from "./source-input.js";
+
+export interface RenderOptions extends PlanOptions {
+  /** Decodes HEIC; without it HEIC is transform_unsupported. */
+  readonly heif?: HeifDecoder;
+}
 
 /** Header, plan, one libvips run. Every failure leaves as an AppError. */
 export async function renderImage(source: ImageSource, recipe: Recipe, limits: RenderLimits,
-  options: PlanOptions): Promise<RenderedImage> {
+  options: RenderOptions): Promise<RenderedImage> {
+  const { heif, ...planOptions } = options;
   const opened = await openSource(source);
   let header = await readHeader(opened);
   // Before anything else touches the file: a bomb is refused on its header.
   assertInputPixels(header, limits);
-  const input = await asSvgSafeInput(opened, header.format, source);
   const pageIndex = pageIndexOf(recipe, header);
-  if (pageIndex > 0) header = { ...(await readHeader(input, pageIndex)), pages: header.pages };
+  const input = await decodableInput(opened, header, source, limits, heif);
+  header = decodedHeader(header, input);
+  // Decoded pixels are one image (HEIC has one page: pageIndexOf refused any other).
+  if (pageIndex > 0 && (typeof input === "string" || Buffer.isBuffer(input))) {
+    header = { ...(await readHeader(input, pageIndex)), pages: header.pages };
+  }
 
-  const plan = planRender(header, recipe, limits, source.rung ? { ...options, fromRung: true } : options);
+  const plan = planRender(header, recipe, limits, source.rung ? { ...planOptions, fromRung: true } : planOptions);
   let pipeline;
   try {
     pipeline = buildPipeline(input, plan);
