@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { h264Level, hlsKey, hlsPrefix, isHlsFileName, LADDER_VERSION, masterPlaylist, planLadder } from "./hls.js";
+import { h264Level, hlsContentType, hlsKey, hlsPrefix, isHlsFileName, LADDER_VERSION, masterPlaylist, planLadder } from "./hls.js";
 
 const sizes = (w: number, h: number) => planLadder(w, h).map((r) => `${r.name} ${r.width}x${r.height}`);
 
@@ -46,9 +46,9 @@ describe("planLadder", () => {
 describe("hlsPrefix / hlsKey", () => {
   const sha = "ab".repeat(32);
   it("fans out by content hash and includes the ladder version", () => {
-    expect(LADDER_VERSION).toBe("h1");
-    expect(hlsPrefix(sha)).toBe(`hls/ab/ab/${sha}/h1`);
-    expect(hlsKey(sha, "720p/seg_00003.ts")).toBe(`hls/ab/ab/${sha}/h1/720p/seg_00003.ts`);
+    expect(LADDER_VERSION).toBe("h2");
+    expect(hlsPrefix(sha)).toBe(`hls/ab/ab/${sha}/h2`);
+    expect(hlsKey(sha, "720p/seg_00003.m4s")).toBe(`hls/ab/ab/${sha}/h2/720p/seg_00003.m4s`);
   });
   it("refuses what is not a digest or not an allowed name", () => {
     expect(() => hlsPrefix("../../etc")).toThrow();
@@ -76,17 +76,27 @@ describe("masterPlaylist", () => {
   });
 });
 
+describe("hlsContentType", () => {
+  it("names playlists, the MPD, init segments and media segments", () => {
+    expect(hlsContentType("master.m3u8")).toBe("application/vnd.apple.mpegurl");
+    expect(hlsContentType("manifest.mpd")).toBe("application/dash+xml");
+    expect(hlsContentType("720p/init_0.mp4")).toBe("video/mp4");
+    expect(hlsContentType("720p/seg_00000.m4s")).toBe("video/iso.segment");
+  });
+});
+
 describe("isHlsFileName", () => {
-  it("allows the master, rung playlists and segments", () => {
-    for (const name of ["master.m3u8", "720p/index.m3u8", "360p/seg_00000.ts", "1080p/seg_00123.ts", "240p/index.m3u8"]) {
+  it("allows the master, the DASH manifest, rung playlists, init and media segments", () => {
+    for (const name of ["master.m3u8", "manifest.mpd", "720p/index.m3u8", "720p/init.mp4", "720p/init_0.mp4", "1080p/init_12.mp4", "360p/seg_00000.m4s", "1080p/seg_00123.m4s", "240p/index.m3u8"]) {
       expect(isHlsFileName(name), name).toBe(true);
     }
   });
   it("rejects traversal and anything else", () => {
     for (const name of [
       "../x", "master.m3u8/../..", "720p/../master.m3u8", "/master.m3u8", "720p//index.m3u8", "720p/index.m3u8/",
-      "720p\\index.m3u8", "720p/seg_1.ts", "720p/seg_00000.ts.bak", "failed.json", "720p/x.m3u8", "master.m3u8\n",
-      "x/master.m3u8", "%2e%2e/x", "", "720p/seg_00000.mp4", "720P/index.m3u8",
+      "720p\\index.m3u8", "720p/seg_1.m4s", "720p/seg_00000.m4s.bak", "failed.json", "720p/x.m3u8", "master.m3u8\n",
+      "x/master.m3u8", "%2e%2e/x", "", "720p/seg_00000.mp4", "720P/index.m3u8", "720p/seg_00000.ts",
+      "720p/init_123.mp4", "720p/init_.mp4", "720p/manifest.mpd", "manifest.mpd/x",
     ]) {
       expect(isHlsFileName(name), JSON.stringify(name)).toBe(false);
     }

@@ -4,10 +4,11 @@ import { isSha256Hex } from "./content-address.js";
  * The HLS ladder (DESIGN §5 "Video"): which renditions a source gets, where they live in
  * the store and what the master playlist says. Pure: no ffmpeg, no I/O.
  *
- * Bump LADDER_VERSION whenever the output changes (rungs, bitrates, encoder settings):
- * the store prefix includes it, so a new ladder never mixes with files of an old one.
+ * Bump LADDER_VERSION whenever the output changes (rungs, bitrates, encoder settings,
+ * segment format): the store prefix includes it, so a new ladder never mixes with files of
+ * an old one. h2: fragmented MP4 segments (shared with the DASH manifest) instead of MPEG-TS.
  */
-export const LADDER_VERSION = "h1";
+export const LADDER_VERSION = "h2";
 
 export interface Rendition {
   /** "1080p", "720p", "480p", "360p", or "<short side>p" for a source below 360p. */
@@ -122,8 +123,11 @@ export function hlsPrefix(sha256: string): string {
 
 export const MASTER_PLAYLIST = "master.m3u8";
 
-/** Served names: `master.m3u8`, `<rung>/index.m3u8`, `<rung>/seg_00000.ts`. Nothing else. */
-const HLS_FILE = /^(?:master\.m3u8|\d{2,4}p\/(?:index\.m3u8|seg_\d{5}\.ts))$/;
+/**
+ * Served names: `master.m3u8`, `manifest.mpd` (DASH), `<rung>/index.m3u8`, the rung's init
+ * segment `<rung>/init_0.mp4` (`init.mp4` in a one-rung ladder) and its media segments `<rung>/seg_00000.m4s`. Nothing else.
+ */
+const HLS_FILE = /^(?:master\.m3u8|manifest\.mpd|\d{2,4}p\/(?:index\.m3u8|init(?:_\d{1,2})?\.mp4|seg_\d{5}\.m4s))$/;
 
 /** The allow-list for paths under `/a/:id/hls/`: no `..`, no slashes beyond one rung level. */
 export function isHlsFileName(name: string): boolean {
@@ -137,7 +141,10 @@ export function hlsKey(sha256: string, name: string): string {
 }
 
 export function hlsContentType(name: string): string {
-  return name.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t";
+  if (name.endsWith(".m3u8")) return "application/vnd.apple.mpegurl";
+  if (name.endsWith(".mpd")) return "application/dash+xml";
+  // RFC 8954 registers video/iso.segment for media segments; init segments are plain MP4.
+  return name.endsWith(".m4s") ? "video/iso.segment" : "video/mp4";
 }
 
 /** The master playlist; rung playlists are at `<name>/index.m3u8` beside it. */

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,6 +49,15 @@ function parseRungPlaylist(text: string): { segments: string[]; total: number } 
   return { segments: lines.filter((l) => l !== "" && !l.startsWith("#")), total };
 }
 
+/** A rung's init segment followed by its first media segment: a file ffprobe can read on its own. */
+async function firstSegment(rungDir: string): Promise<string> {
+  const init = (await readdir(rungDir)).find((f) => /^init(_\d+)?\.mp4$/.test(f));
+  expect(init).toBeDefined();
+  const joined = join(rungDir, "probe.mp4");
+  await writeFile(joined, Buffer.concat([await readFile(join(rungDir, init!)), await readFile(join(rungDir, "seg_00000.m4s"))]));
+  return joined;
+}
+
 async function appErrorOf(work: Promise<unknown>): Promise<AppError> {
   const error = await work.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(AppError);
@@ -91,18 +100,21 @@ withFfmpeg("HLS transcoder (ffmpeg)", () => {
       expect(total).toBeLessThan(6.5);
       expect(segments.length).toBe(2); // 4 s + 2 s
       for (const segment of segments) {
-        expect(segment).toMatch(/^seg_\d{5}\.ts$/);
+        expect(segment).toMatch(/^seg_\d{5}\.m4s$/);
         expect((await stat(join(out, r.name, segment))).size).toBeGreaterThan(0);
         expect(result.files).toContain(`${r.name}/${segment}`);
       }
     }
   });
 
-  it("encodes H.264 High at the rung's size and AAC stereo", () => {
+  it("encodes H.264 High at the rung's size and AAC stereo, in fragmented MP4 with an init segment", async () => {
     for (const r of result.renditions) {
-      const video = ffprobe(["-select_streams", "v:0", "-show_entries", "stream=codec_name,profile,width,height", "-of", "csv=p=0", join(out, r.name, "seg_00000.ts")]);
+      const rung = await readFile(join(out, r.name, "index.m3u8"), "utf8");
+      expect(rung).toMatch(/#EXT-X-MAP:URI="init(_\d+)?\.mp4"/);
+      const segment = await firstSegment(join(out, r.name));
+      const video = ffprobe(["-select_streams", "v:0", "-show_entries", "stream=codec_name,profile,width,height", "-of", "csv=p=0", segment]);
       expect(video).toBe(`h264,High,${r.width},${r.height}`);
-      const audio = ffprobe(["-select_streams", "a:0", "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", join(out, r.name, "seg_00000.ts")]);
+      const audio = ffprobe(["-select_streams", "a:0", "-show_entries", "stream=codec_name,channels", "-of", "csv=p=0", segment]);
       expect(audio).toBe("aac,2");
     }
   });
@@ -113,11 +125,27 @@ withFfmpeg("HLS transcoder (ffmpeg)", () => {
     expect(duration).toBeLessThan(6.5);
   });
 
+  it("writes a DASH manifest of the same segments that ffprobe reads as every rung, ~6 s", async () => {
+    expect(result.files).toContain("manifest.mpd");
+    // The MPD is served from dash/ beside hls/ and names the files as ../hls/<rung>/...
+    const site = join(tmp, "site");
+    await mkdir(join(site, "dash"), { recursive: true });
+    await symlink(out, join(site, "hls"));
+    await writeFile(join(site, "dash", "manifest.mpd"), await readFile(join(out, "manifest.mpd")));
+    const probe = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration", "-of", "json", join(site, "dash", "manifest.mpd")], { encoding: "utf8" });
+    expect(probe.status, probe.stderr).toBe(0);
+    const { streams, format } = JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width?: number }>; format: { duration: string } };
+    expect(streams.filter((s) => s.codec_name === "h264").map((s) => s.width).sort()).toEqual(result.renditions.map((r) => r.width).sort());
+    expect(streams.some((s) => s.codec_name === "aac")).toBe(true);
+    expect(Number(format.duration)).toBeGreaterThan(5.5);
+    expect(Number(format.duration)).toBeLessThan(6.5);
+  });
+
   it("applies the rotation: a 90°-rotated phone clip becomes a 360x640 portrait rung (from memory, no path)", async () => {
     const dir = join(tmp, "portrait");
     const { renditions } = await transcoder.transcode({ read: () => readFile(PORTRAIT), width: 360, height: 640, duration: 3 }, dir);
     expect(renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(["360p 360x640"]);
-    const size = ffprobe(["-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", join(dir, "360p", "seg_00000.ts")]);
+    const size = ffprobe(["-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", await firstSegment(join(dir, "360p"))]);
     expect(size).toBe("360,640");
   }, 60_000);
 
@@ -202,13 +230,16 @@ withFfmpeg("HLS service (fs store, real ffmpeg)", () => {
     const master = await hls.file(sha, "master.m3u8");
     expect(master.contentType).toBe("application/vnd.apple.mpegurl");
     expect(master.data.toString()).toContain('RESOLUTION=360x640,CODECS="avc1.64001e,mp4a.40.2"');
-    const segment = await hls.file(sha, "360p/seg_00000.ts");
-    expect(segment.contentType).toBe("video/mp2t");
-    expect(segment.data[0]).toBe(0x47); // MPEG-TS sync byte
+    const segment = await hls.file(sha, "360p/seg_00000.m4s");
+    expect(segment.contentType).toBe("video/iso.segment");
+    expect(["styp", "moof"]).toContain(segment.data.subarray(4, 8).toString("latin1")); // an ISO BMFF media segment
+    const mpd = await hls.file(sha, "manifest.mpd");
+    expect(mpd.contentType).toBe("application/dash+xml");
+    expect(mpd.data.toString()).toContain('<Initialization sourceURL="../hls/360p/init.mp4"/>');
 
     const keys: string[] = [];
     for await (const o of store.list(hlsPrefix(sha) + "/")) keys.push(o.key.slice(hlsPrefix(sha).length + 1));
-    expect(keys.sort()).toEqual(["360p/index.m3u8", "360p/seg_00000.ts", "master.m3u8"]);
+    expect(keys.sort()).toEqual(["360p/index.m3u8", "360p/init.mp4", "360p/seg_00000.m4s", "manifest.mpd", "master.m3u8"]);
 
     // Same job again, and another asset with the same bytes: no second transcode.
     assets.set("a2", { ...assets.get("a1")!, id: "a2" });

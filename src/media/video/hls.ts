@@ -1,6 +1,7 @@
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
+import { DASH_MANIFEST, dashManifest, parseRungPlaylist, type RungSegments } from "../../domain/dash.js";
 import { AppError } from "../../domain/errors.js";
 import { isHlsFileName, MASTER_PLAYLIST, masterPlaylist, planLadder, type Rendition } from "../../domain/hls.js";
 import type { CpuBudget } from "../../ports/cpu-budget.js";
@@ -102,8 +103,9 @@ export function hlsArguments(inputPath: string, outDir: string, renditions: read
   args.push(
     "-sn", "-dn", "-map_metadata", "-1",
     "-f", "hls", "-hls_time", String(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
-    "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts",
-    "-hls_segment_filename", join(outDir, "%v", "seg_%05d.ts"),
+    // Fragmented MP4: one set of segments that the HLS rungs and the DASH manifest both name.
+    "-hls_flags", "independent_segments", "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+    "-hls_segment_filename", join(outDir, "%v", "seg_%05d.m4s"),
     "-var_stream_map", renditions.map((r, i) => (options.audio ? `v:${i},a:${i},name:${r.name}` : `v:${i},name:${r.name}`)).join(" "),
     join(outDir, "%v", "index.m3u8"),
   );
@@ -117,16 +119,17 @@ async function listFiles(dir: string): Promise<string[]> {
     .map((e) => relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).split(sep).join("/"));
 }
 
-/** Segments first, then rung playlists, then the master: upload order, so master means "complete". */
+/** Segments first, then rung playlists and the MPD, then the master: upload order, so master means "complete". */
 function uploadOrder(a: string, b: string): number {
-  const rank = (f: string) => (f === MASTER_PLAYLIST ? 2 : f.endsWith(".m3u8") ? 1 : 0);
+  const rank = (f: string) => (f === MASTER_PLAYLIST ? 2 : f.endsWith(".m3u8") || f === DASH_MANIFEST ? 1 : 0);
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
 /**
  * HLS ladders through one ffmpeg run per source: split + scale to every rung, H.264 High +
- * AAC stereo, 4 s segments with keyframes aligned across rungs, MPEG-TS segments. The
- * master playlist is written here from the plan, not by ffmpeg.
+ * AAC stereo, 4 s segments with keyframes aligned across rungs, fragmented MP4 segments.
+ * The master playlist and the DASH manifest are written here from the plan and the rung
+ * playlists, not by ffmpeg.
  */
 export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTranscoder {
   const binary = options.binary ?? "ffmpeg";
@@ -170,6 +173,15 @@ export function createHlsTranscoder(options: HlsTranscoderOptions = {}): HlsTran
       throw failed(result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`, result);
     }
 
+    const rungs = new Map<string, RungSegments>();
+    for (const r of renditions) {
+      try {
+        rungs.set(r.name, parseRungPlaylist(await readFile(join(outDir, r.name, "index.m3u8"), "utf8")));
+      } catch (error) {
+        throw failed(`rung ${r.name}: ${(error as Error).message}`, result);
+      }
+    }
+    await writeFile(join(outDir, DASH_MANIFEST), dashManifest(renditions, rungs, { audio }));
     await writeFile(join(outDir, MASTER_PLAYLIST), masterPlaylist(renditions, { audio }));
     const files = (await listFiles(outDir)).sort(uploadOrder);
     const unexpected = files.filter((f) => !isHlsFileName(f));
