@@ -5,7 +5,7 @@ import { detectSendMode } from "./send.js";
 import type { Capabilities, ImportRequest, Manifest, Stats } from "./types.js";
 import { createUpload, type Upload } from "./upload.js";
 import { uploadsApi, type UploadsApi } from "./uploads.js";
-import { assetUrl, hlsUrl, storyboardUrl, type Storyboard, type Transform, type UrlOptions } from "./url.js";
+import { assetUrl, dashUrl, hlsUrl, storyboardUrl, type Storyboard, type Transform, type UrlOptions } from "./url.js";
 
 export interface AssetdClient {
   readonly baseUrl: string;
@@ -22,6 +22,8 @@ export interface AssetdClient {
   /** Delivery URL of the original, or of a variant when `transform` is given. */
   url(id: string, transform?: Transform, options?: UrlOptions): string;
   hlsUrl(id: string): string;
+  /** The DASH manifest of a video (the same ladder as its HLS master). */
+  dashUrl(id: string): string;
   /** A video's storyboard: the WebVTT cues (default) or the sprite they point into. */
   storyboardUrl(id: string, kind?: "jpg" | "vtt", storyboard?: Storyboard): string;
 }
@@ -53,6 +55,7 @@ export function createClient(options: ClientOptions): AssetdClient {
     stats: (call = {}) => http.json<Stats>("GET", "/v1/stats", call),
     url: (id, transform, urlOptions) => assetUrl(http.baseUrl, id, transform, urlOptions),
     hlsUrl: (id) => hlsUrl(http.baseUrl, id),
+    dashUrl: (id) => dashUrl(http.baseUrl, id),
     storyboardUrl: (id, kind, storyboard) => storyboardUrl(http.baseUrl, id, kind, storyboard),
   };
 }

@@ -11,6 +11,6 @@ export { DIRECT_BELOW, type Upload, type UploadMethod, type UploadOptions } from
 export type { AssetsApi } from "./assets.js";
 export type { UploadsApi } from "./uploads.js";
 export type { AdminApi } from "./admin.js";
-export { assetUrl, hlsUrl, storyboardUrl, transformQuery, FITS, POSITIONS, type Fit, type Format, type Position, type Storyboard, type Transform, type UrlOptions } from "./url.js";
+export { assetUrl, dashUrl, hlsUrl, storyboardUrl, transformQuery, FITS, POSITIONS, type Fit, type Format, type Position, type Storyboard, type Transform, type UrlOptions } from "./url.js";
 export { signUrl, type SignOptions } from "./sign.js";
 export type * from "./types.js";

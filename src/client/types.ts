@@ -21,6 +21,8 @@ export interface AssetUrls {
   large?: string;
   /** HLS master playlist, for videos. */
   hls?: string;
+  /** MPEG-DASH manifest of the same ladder, for videos. */
+  dash?: string;
   [name: string]: string | undefined;
 }
 
@@ -137,6 +139,10 @@ export interface SignedUrlRequest {
   query?: string;
   /** Seconds (default 3600, at most 604800). */
   expiresIn?: number;
+  /** Sign the video's HLS master playlist instead (its playlists and segments are signed as served). */
+  hls?: boolean;
+  /** Sign the video's DASH manifest instead (its segment URLs are signed as served). */
+  dash?: boolean;
 }
 
 export interface SignedUrl {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalRecipe, parseTransform } from "../domain/recipe.js";
-import { assetUrl, storyboardUrl, transformQuery, type Transform } from "./url.js";
+import { assetUrl, dashUrl, hlsUrl, storyboardUrl, transformQuery, type Transform } from "./url.js";
 
 /** The client must write exactly the query the server would canonicalise the same transform to. */
 const serverCanonical = (query: string) =>
@@ -59,5 +59,12 @@ describe("storyboardUrl", () => {
     expect(storyboardUrl("http://h/", "a b")).toBe("http://h/a/a%20b/storyboard.vtt");
     expect(storyboardUrl("http://h", "x", "jpg", { cols: 5, n: 20, w: 200 })).toBe("http://h/a/x/storyboard.jpg?n=20&w=200&cols=5");
     expect(() => storyboardUrl("http://h", "x", "vtt", { n: 101 })).toThrow(RangeError);
+  });
+});
+
+describe("hlsUrl / dashUrl", () => {
+  it("name the same ladder's HLS master and DASH manifest", () => {
+    expect(hlsUrl("http://h/", "a b")).toBe("http://h/a/a%20b/hls/master.m3u8");
+    expect(dashUrl("http://h/", "a b")).toBe("http://h/a/a%20b/dash/manifest.mpd");
   });
 });

@@ -114,6 +114,11 @@ export function hlsUrl(baseUrl: string, id: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/a/${encodeURIComponent(id)}/hls/master.m3u8`;
 }
 
+/** The MPEG-DASH manifest of a video: the same fMP4 ladder as its HLS master. */
+export function dashUrl(baseUrl: string, id: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/a/${encodeURIComponent(id)}/dash/manifest.mpd`;
+}
+
 /** Storyboard parameters: all optional (the server picks 10..100 frames by duration, 160-px tiles, a near-square grid). */
 export interface Storyboard {
   /** Frames, 1..100. */

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalRequest, checkSignature, signedUrlLifetime, signPlaylist, signUrl, urlSigningKeys } from "./signed-url.js";
+import { canonicalRequest, checkSignature, signDashManifest, signedUrlLifetime, signPlaylist, signUrl, urlSigningKeys } from "./signed-url.js";
 
 const keys = { keys: ["first-key"] };
 const path = "/a/01J0000000000000000000000A/photo.jpg";
@@ -97,5 +97,19 @@ describe("signed URLs", () => {
     const segment = new URL(signPlaylist("seg_00001.ts", "/a/ID/hls/720p/index.m3u8", now + 60, keys), "http://x");
     expect(segment.pathname).toBe("/a/ID/hls/720p/seg_00001.ts");
     expect(checkSignature(segment.pathname, segment.searchParams, keys, now).kind).toBe("valid");
+  });
+
+  it("sign every segment URL of a DASH manifest relative to it, escaped for XML", () => {
+    const mpd = '<SegmentList><Initialization sourceURL="../hls/720p/init_0.mp4"/><SegmentURL media="../hls/720p/seg_00000.m4s"/>' +
+      '<SegmentURL media="https://cdn.example/s.m4s"/></SegmentList>';
+    const signed = signDashManifest(mpd, "/a/ID/dash/manifest.mpd", now + 60, keys);
+    const urls = [...signed.matchAll(/(?:sourceURL|media)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(urls[2]).toBe("https://cdn.example/s.m4s");
+    for (const [i, path] of ["/a/ID/hls/720p/init_0.mp4", "/a/ID/hls/720p/seg_00000.m4s"].entries()) {
+      expect(urls[i]).toContain("&amp;");
+      const url = new URL(urls[i]!.replace(/&amp;/g, "&"), "http://x");
+      expect(url.pathname).toBe(path);
+      expect(checkSignature(url.pathname, url.searchParams, keys, now)).toEqual({ kind: "valid", expiresAt: now + 60 });
+    }
   });
 });

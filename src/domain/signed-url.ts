@@ -110,3 +110,22 @@ export function signPlaylist(text: string, playlistPath: string, expiresAt: numb
     })
     .join("\n");
 }
+
+const xmlUnescape = (value: string) => value.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+const xmlEscape = (value: string) => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+/**
+ * A DASH manifest served through a signed URL: every segment reference (`sourceURL`,
+ * `media` and `BaseURL` text) becomes a signed absolute path expiring with it, resolved
+ * against the manifest's own path, as {@link signPlaylist} does for HLS.
+ */
+export function signDashManifest(text: string, manifestPath: string, expiresAt: number, signing: UrlSigningKeys): string {
+  const directory = manifestPath.slice(0, manifestPath.lastIndexOf("/") + 1);
+  const sign = (escaped: string) => {
+    const uri = xmlUnescape(escaped);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("/")) return escaped;
+    const [path = "", query = ""] = uri.split("?");
+    return xmlEscape(signUrl(new URL(path, `http://x${directory}`).pathname, query, expiresAt, signing));
+  };
+  return text.replace(/\b(sourceURL|media)="([^"]*)"/g, (_, name: string, uri: string) => `${name}="${sign(uri)}"`);
+}

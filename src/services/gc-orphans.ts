@@ -1,4 +1,5 @@
 import { parseDerivedKey, parseRawKey } from "../domain/content-address.js";
+import { LADDER_VERSION } from "../domain/hls.js";
 import { derivedContentKey, type TenantIsolation } from "../domain/tenancy.js";
 import type { BlobStore, StoredObject } from "../ports/blob-store.js";
 import type { Clock } from "../ports/clock.js";
@@ -90,7 +91,8 @@ export async function collectOrphans(scan: OrphanScan): Promise<void> {
   if (batch.length > 0) await flush();
   scan.onProgress();
 
-  // hls/: ladders of content no asset holds any more.
+  // hls/: ladders of content no asset holds any more, and ladders of an older ladder version
+  // (`hls/ab/cd/<hex>/<version>/…`), which are never served again.
   let held: Set<string> | undefined;
   for await (const object of store.list("hls/")) {
     if (!old(object)) continue;
@@ -103,7 +105,7 @@ export async function collectOrphans(scan: OrphanScan): Promise<void> {
         if (scan.tenantIsolation !== "shared") held.add(derivedContentKey(sha256, owner, scan.tenantIsolation));
       }
     }
-    if (!held.has(parsed.hex)) await drop("hls", object);
+    if (!held.has(parsed.hex) || object.key.split("/")[4] !== LADDER_VERSION) await drop("hls", object);
   }
   scan.onProgress();
 }

@@ -11,7 +11,10 @@ export function toManifest(asset: AssetRow, caller: Caller, baseUrl: string, pre
   const original = `${baseUrl}/a/${asset.id}`;
   const urls: Record<string, string> = { original };
   for (const preset of presets) urls[preset] = `${original}?preset=${encodeURIComponent(preset)}`;
-  if (asset.kind === "video") urls.hls = `${original}/hls/master.m3u8`;
+  if (asset.kind === "video") {
+    urls.hls = `${original}/hls/master.m3u8`;
+    urls.dash = `${original}/dash/manifest.mpd`;
+  }
   return {
     id: asset.id,
     status: asset.status,

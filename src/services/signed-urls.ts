@@ -1,7 +1,7 @@
 import type { Caller } from "../domain/access.js";
 import { AppError, InvalidParameterError } from "../domain/errors.js";
 import { parseTransform, DELIVERY_PARAMS, type Presets } from "../domain/recipe.js";
-import { checkSignature, signedUrlLifetime, signPlaylist, signUrl, type UrlSigningKeys } from "../domain/signed-url.js";
+import { checkSignature, signDashManifest, signedUrlLifetime, signPlaylist, signUrl, type UrlSigningKeys } from "../domain/signed-url.js";
 import { signStoryboardVtt } from "../domain/storyboard.js";
 import type { Clock } from "../ports/clock.js";
 import type { AssetService } from "./assets.js";
@@ -53,9 +53,10 @@ export function createSignedUrlService(deps: SignedUrlServiceDeps) {
 
     /**
      * `POST /v1/assets/:id/signed-url`: a URL of the original (or of `query`'s variant, or
-     * of the HLS master playlist with `hls`) that anyone may load until it expires.
+     * of the HLS master playlist with `hls`, of the DASH manifest with `dash`) that anyone
+     * may load until it expires.
      */
-    async create(caller: Caller, id: string, request: { query?: string; expiresIn?: number; hls?: boolean }, baseUrl: string) {
+    async create(caller: Caller, id: string, request: { query?: string; expiresIn?: number; hls?: boolean; dash?: boolean }, baseUrl: string) {
       const asset = await assets.find(caller, id, { tags: false });
       const query = new URLSearchParams(request.query ?? "");
       for (const name of query.keys()) {
@@ -69,13 +70,19 @@ export function createSignedUrlService(deps: SignedUrlServiceDeps) {
       }
       parseTransform(single, deps.presets);
       const expiresAt = nowSeconds() + signedUrlLifetime(request.expiresIn);
-      const path = request.hls ? `/a/${encodeURIComponent(asset.id)}/hls/master.m3u8` : `/a/${encodeURIComponent(asset.id)}`;
+      const base = `/a/${encodeURIComponent(asset.id)}`;
+      const path = request.hls ? `${base}/hls/master.m3u8` : request.dash ? `${base}/dash/manifest.mpd` : base;
       return { url: `${baseUrl.replace(/\/+$/, "")}${signUrl(path, query, expiresAt, keys)}`, expiresAt: new Date(expiresAt * 1000).toISOString() };
     },
 
     /** A playlist served through a signed URL, its URIs signed with the same expiry. */
     playlist(text: string, playlistPath: string, pass: SignedPass): string {
       return signPlaylist(text, playlistPath, pass.expiresAt, keys);
+    },
+
+    /** A DASH manifest served through a signed URL, its segment URLs signed with the same expiry. */
+    dash(text: string, manifestPath: string, pass: SignedPass): string {
+      return signDashManifest(text, manifestPath, pass.expiresAt, keys);
     },
 
     /** A storyboard VTT served through a signed URL, its sprite URIs signed with the same expiry. */

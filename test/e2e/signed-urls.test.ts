@@ -115,16 +115,39 @@ describe("signed URLs", () => {
     expect(rendition).toMatch(/^\/a\/[0-9A-Z]+\/hls\/\d+p\/index\.m3u8\?exp=\d+&sig=/);
     const playlist = await fetch(`${app.url}${rendition}`);
     expect(playlist.status).toBe(200);
-    const segment = (await playlist.text()).split("\n").find((line) => line.includes(".ts"))!;
-    expect(segment).toMatch(/\/seg_\d{5}\.ts\?exp=\d+&sig=/);
+    const rungText = await playlist.text();
+    const init = /#EXT-X-MAP:URI="([^"]+)"/.exec(rungText)![1]!;
+    expect(init).toMatch(/\/init(_\d+)?\.mp4\?exp=\d+&sig=/);
+    expect((await fetch(`${app.url}${init}`)).status).toBe(200);
+    const segment = rungText.split("\n").find((line) => line.includes(".m4s"))!;
+    expect(segment).toMatch(/\/seg_\d{5}\.m4s\?exp=\d+&sig=/);
     const bytes = await fetch(`${app.url}${segment}`);
     expect(bytes.status).toBe(200);
-    expect(bytes.headers.get("content-type")).toBe("video/mp2t");
+    expect(bytes.headers.get("content-type")).toBe("video/iso.segment");
     await bytes.arrayBuffer();
     // Unsigned, the same stream stays private.
     expect((await fetch(`${app.url}/a/${video.id}/hls/master.m3u8`)).status).toBe(404);
     const { stdout } = await promisify(execFile)("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url], { timeout: 60_000 });
     expect(Number(stdout.trim())).toBeCloseTo(3, 0);
+
+    // The same ladder through a signed DASH manifest: every segment URL in it is signed.
+    expect((await sign(alice, video.id, { hls: true, dash: true })).status).toBe(400);
+    const dash = await json(await sign(alice, video.id, { dash: true, expiresIn: 600 }));
+    expect(dash.url).toMatch(/\/a\/[0-9A-Z]+\/dash\/manifest\.mpd\?exp=\d+&sig=/);
+    const mpd = await fetch(dash.url);
+    expect(mpd.status).toBe(200);
+    expect(mpd.headers.get("cache-control")).toMatch(/^private, max-age=\d+$/);
+    const sources = [...(await mpd.text()).matchAll(/(?:sourceURL|media)="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&"));
+    expect(sources.length).toBeGreaterThan(1);
+    for (const source of sources) {
+      expect(source).toMatch(/^\/a\/[0-9A-Z]+\/hls\/\d+p\/(init(_\d+)?\.mp4|seg_\d{5}\.m4s)\?exp=\d+&sig=/);
+      const res = await fetch(`${app.url}${source}`);
+      expect(res.status, source).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect((await fetch(`${app.url}/a/${video.id}/dash/manifest.mpd`)).status).toBe(404);
+    const probe = await promisify(execFile)("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", dash.url], { timeout: 60_000 });
+    expect(Number(probe.stdout.trim())).toBeCloseTo(3, 0);
   });
 });
 

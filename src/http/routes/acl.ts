@@ -52,10 +52,13 @@ export async function aclRoutes(app: FastifyInstance, deps: AclRouteDeps): Promi
       throw new InvalidParameterError("expiresIn", "expiresIn must be a whole number of seconds from 1 to 604800");
     }
     if (input.hls !== undefined && typeof input.hls !== "boolean") throw new InvalidParameterError("hls", "hls must be true or false");
+    if (input.dash !== undefined && typeof input.dash !== "boolean") throw new InvalidParameterError("dash", "dash must be true or false");
+    if (input.hls === true && input.dash === true) throw new InvalidParameterError("dash", "a signed URL is for the HLS master or the DASH manifest, not both");
     const signed = await deps.signedUrls.create(request.caller, idParam(request), {
       ...(input.query !== undefined ? { query: input.query as string } : {}),
       ...(input.expiresIn !== undefined ? { expiresIn: input.expiresIn as number } : {}),
       ...(input.hls !== undefined ? { hls: input.hls as boolean } : {}),
+      ...(input.dash !== undefined ? { dash: input.dash as boolean } : {}),
     }, baseUrlOf(deps, request));
     reply.code(201);
     return signed;
