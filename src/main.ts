@@ -63,7 +63,7 @@ import { createRenderJobs, RENDER_RETRY_AFTER_SECONDS } from "./services/render-
 import { createVariantListing } from "./services/variant-list.js";
 import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
-import { createClientLimits, createCoordination, instrument } from "./main/wiring.js";
+import { createClientLimits, createCoordination, instrument, withHotMetadata } from "./main/wiring.js";
 import { createStoreCare, type StoreCare } from "./main/store-care.js";
 import { createWebhooks } from "./main/webhooks.js";
 
@@ -116,10 +116,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     onIdleError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
   await migrate(database.db);
-  const repos = createRepos(database.db, database.dialect, clock);
   // A revoked token is refused from then on by every process: announced over Redis at
   // scale, read from the database on every request otherwise (services/tokens.ts).
   const broadcast = config.redisUrl ? createRedisBroadcast(config.redisUrl, { prefix: config.redisPrefix, logger }) : undefined;
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = metricsRegistry.metrics;
+  // The hot-metadata cache: every write to an asset's row or grants made through `repos`
+  // drops its entry here and is announced to the other processes (services/asset-meta.ts).
+  const { repos, assetMeta } = await withHotMetadata(config, createRepos(database.db, database.dialect, clock), { broadcast, clock, metrics, logger });
   const revocations = createRevocationCheck(repos.tokens, clock, broadcast);
   await broadcast?.subscribe(REVOCATION_TOPIC, revocations.announced, revocations.forgetAll);
   const tokens = createTokens(secret, { isRevoked: revocations.isRevoked });
@@ -147,8 +151,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const frames = [createPosterSource({ budget: cpu }), pdfPages];
   const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels, budget: cpu }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
-  const metricsRegistry = createMetricsRegistry();
-  const metrics = metricsRegistry.metrics;
   // Replica failover, the cold tier and the passes that look after them (main/store-care.ts).
   const storeCare = await createStoreCare(config, storage.store, { db: database.db, repos, queue, locks, registry: metricsRegistry.registry, clock, logger });
   const store = tracing.store(storeCare.store);
@@ -177,6 +179,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
   const assets = createAssetService({
     repos, clock, logger, abortUpload: uploads.abort, quotaDefaultBytes: config.quotaDefaultBytes, restarted: (asset) => ingest.startJobs(asset.id),
+    ...(assetMeta ? { deliveryFacts: assetMeta.facts } : {}),
   });
   const operations = createOperations({ config, repos, store, clock, logger, sweepUploads: uploads.sweep });
   const acl = createAclService({ repos, assets, clock });

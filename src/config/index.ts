@@ -105,6 +105,10 @@ export interface Config {
   intermediateMinPixels: number;
   /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
   locationCacheBytes: number;
+  /** ASSETD_META_CACHE_SIZE: assets whose delivery facts (state, owner, grants, content) are kept in memory; 0: off. */
+  metaCacheSize: number;
+  /** ASSETD_META_CACHE_TTL_MS: the longest such an entry is used, however its invalidation fared. */
+  metaCacheTtlMs: number;
   /** Node's headers timeout: a client that has not sent its headers by then gets 408. */
   headersTimeoutMs: number;
   /** A connection with no bytes either way for this long is closed (covers every request body). */
@@ -224,6 +228,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     asyncVariants: boolean(read, "ASSETD_ASYNC_VARIANTS", false),
     intermediateMinPixels: integer(read, "ASSETD_INTERMEDIATE_MIN_PIXELS", 8_000_000, 1, Number.MAX_SAFE_INTEGER),
     locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
+    metaCacheSize: integer(read, "ASSETD_META_CACHE_SIZE", 10_000, 0, 10_000_000),
+    metaCacheTtlMs: integer(read, "ASSETD_META_CACHE_TTL_MS", 5_000, 1, 3_600_000),
     headersTimeoutMs: integer(read, "ASSETD_HEADERS_TIMEOUT_MS", 30_000, 100, 600_000),
     requestTimeoutMs: integer(read, "ASSETD_REQUEST_TIMEOUT_MS", 300_000, 0, 86_400_000),
     keepAliveTimeoutMs: integer(read, "ASSETD_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),

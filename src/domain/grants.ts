@@ -95,3 +95,10 @@ export function permissionsFor(
   permissions.add("read");
   return permissions;
 }
+
+/** The permissions `grants` give any of `principals` (what `AclRepo.permissionsOf` answers, from a grant list in hand). */
+export function grantedTo(grants: readonly Grant[], principals: readonly string[]): Permission[] {
+  const granted = new Set<Permission>();
+  for (const grant of grants) if (principals.includes(grant.principal)) granted.add(grant.permission);
+  return [...granted];
+}

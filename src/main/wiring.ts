@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import type { Logger as PinoLogger } from "pino";
 import type { Config } from "../config/index.js";
 import type { DatabaseHandle } from "../db/connect.js";
+import { createMemoryBroadcast } from "../locks/memory-broadcast.js";
 import { createMemoryLocks, createMemorySingleFlight } from "../locks/memory.js";
 import { createRedisLocks, createRedisSingleFlight } from "../locks/redis.js";
 import { createMemoryRenderBudget, createRedisRenderBudget } from "../locks/render-budget.js";
@@ -10,6 +11,12 @@ import type { JobContext, JobHandlers, JobName, JobQueue } from "../ports/job-qu
 import type { Locks, SingleFlight } from "../ports/locks.js";
 import type { Metrics } from "../ports/metrics.js";
 import type { RenderBudget } from "../ports/render-budget.js";
+import type { Broadcast } from "../ports/broadcast.js";
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import type { Repos } from "../ports/repos.js";
+import { ASSET_INVALIDATE_TOPIC, createAssetMeta, type AssetMeta } from "../services/asset-meta.js";
+import { withAssetInvalidation } from "../services/asset-invalidation.js";
 import { createBullQueue } from "../queue/bullmq.js";
 import { createEmbeddedQueue } from "../queue/embedded.js";
 
@@ -80,6 +87,24 @@ export function createClientLimits(config: Config, api: boolean): ClientLimits {
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * The repos every service of this process uses, with the hot-metadata cache behind them:
+ * each write to an asset's row or grants invalidates its entry (and is announced on
+ * `broadcast`, Redis pub/sub at scale; in this process only without Redis), and
+ * announcements from every process are heard.
+ * With ASSETD_META_CACHE_SIZE=0 there is no cache and the repos are returned as they are.
+ */
+export async function withHotMetadata(
+  config: Pick<Config, "metaCacheSize" | "metaCacheTtlMs">, repos: Repos,
+  deps: { broadcast: Broadcast | undefined; clock: Clock; metrics: Metrics; logger: Logger },
+): Promise<{ repos: Repos; assetMeta: AssetMeta | undefined }> {
+  if (config.metaCacheSize <= 0) return { repos, assetMeta: undefined };
+  const broadcast = deps.broadcast ?? createMemoryBroadcast();
+  const assetMeta = createAssetMeta({ repos, ...deps, broadcast, maxEntries: config.metaCacheSize, ttlMs: config.metaCacheTtlMs });
+  await broadcast.subscribe(ASSET_INVALIDATE_TOPIC, assetMeta.announced, assetMeta.forgetAll);
+  return { repos: withAssetInvalidation(repos, assetMeta.changed), assetMeta };
 }
 
 /** Reports each job's outcome and duration to the metrics. */

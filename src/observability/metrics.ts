@@ -71,6 +71,14 @@ export function createMetricsRegistry(): MetricsRegistry {
   const jobSeconds = new Histogram({
     name: "assetd_job_seconds", help: "Job run time", labelNames: ["name"] as const, registers: [registry],
   });
+  const metaLookups = new Counter({
+    name: "assetd_meta_cache_requests_total", help: "Delivery lookups of asset metadata by hot-metadata cache result",
+    labelNames: ["result"] as const, registers: [registry],
+  });
+  const metaInvalidations = new Counter({
+    name: "assetd_meta_cache_invalidations_total", help: "Hot-metadata cache entries dropped because their asset changed, by where the change was made",
+    labelNames: ["origin"] as const, registers: [registry],
+  });
   const queueDepth = new Gauge({
     name: "assetd_queue_depth", help: "Jobs by queue and state", labelNames: ["queue", "state"] as const,
     registers: [registry],
@@ -108,6 +116,8 @@ export function createMetricsRegistry(): MetricsRegistry {
       jobs.inc({ name, outcome });
       jobSeconds.observe({ name }, seconds);
     },
+    metaCacheLookup: (result) => metaLookups.inc({ result }),
+    metaCacheInvalidated: (origin) => metaInvalidations.inc({ origin }),
   };
 
   const http: HttpMetrics = {

@@ -12,11 +12,15 @@ export interface Metrics {
   transformRejected(reason: "overloaded"): void;
   ingested(bytes: number, deduplicated: boolean): void;
   jobFinished(name: string, outcome: "done" | "failed", seconds: number): void;
+  /** A delivery lookup of an asset's facts: answered from the hot-metadata cache, or read from the database. */
+  metaCacheLookup(result: "hit" | "miss"): void;
+  /** An entry dropped because its asset changed: here (`local`) or as announced by a process (`remote`). */
+  metaCacheInvalidated(origin: "local" | "remote"): void;
 }
 
 export const noopMetrics: Metrics = {
   variantHit() {}, variantMiss() {}, variantRendered() {}, intermediateRendered() {}, variantCollapsed() {}, variantsEvicted() {}, transformRejected() {},
-  ingested() {}, jobFinished() {},
+  ingested() {}, jobFinished() {}, metaCacheLookup() {}, metaCacheInvalidated() {},
 };
 
 /** What the HTTP layer reports, and the exposition it serves at /metrics. */

@@ -1,12 +1,13 @@
 import { applyTagPatch } from "../domain/tags.js";
 import { canManage, isOwnerView, visibilityOf, type Caller } from "../domain/access.js";
-import { permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
+import { grantedTo, permissionsFor, principalsOf, type Permission } from "../domain/grants.js";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import { isAssetId } from "../domain/ids.js";
 import { assertTransition } from "../domain/states.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetEvent, AssetFilter, AssetPatch, AssetRow, Repos } from "../ports/repos.js";
+import type { DeliveryFacts } from "./asset-meta.js";
 
 export interface AssetServiceDeps {
   repos: Repos;
@@ -18,6 +19,8 @@ export interface AssetServiceDeps {
   restarted?: (asset: AssetRow) => Promise<void>;
   /** A pending asset is an open upload session: deleting it aborts the session. */
   abortUpload?: (caller: Caller, id: string) => Promise<void>;
+  /** The hot-metadata cache (services/asset-meta.ts); absent: delivery reads the database on every request. */
+  deliveryFacts?: (id: string) => Promise<DeliveryFacts | undefined>;
 }
 
 /** How often a waiting upload looks at its asset again. */
@@ -37,12 +40,14 @@ export function createAssetService(deps: AssetServiceDeps) {
 
   /**
    * What the caller may do with the asset. Owners, admins and readers of public assets
-   * need no second query; anyone else's grants are looked up by principal.
+   * need no second look; anyone else's grants are asked for by principal (`granted`).
    */
-  async function permissions(caller: Caller, asset: AssetRow, need: Permission): Promise<ReadonlySet<Permission>> {
+  async function permissions(
+    caller: Caller, asset: AssetRow, need: Permission, granted: (principals: string[]) => Promise<Permission[]> | Permission[],
+  ): Promise<ReadonlySet<Permission>> {
     const plain = permissionsFor(caller, asset, []);
     if (plain.has(need) || !caller || asset.status === "deleted") return plain;
-    return permissionsFor(caller, asset, await repos.acl.permissionsOf(asset.id, principalsOf(caller)));
+    return permissionsFor(caller, asset, await granted(principalsOf(caller)));
   }
 
   /**
@@ -53,16 +58,33 @@ export function createAssetService(deps: AssetServiceDeps) {
   async function find(caller: Caller, id: string, options: { tags?: boolean; need?: Permission; signed?: boolean } = {}): Promise<AssetRow> {
     const asset = isAssetId(id) ? await repos.assets.get(id, options.tags === undefined ? undefined : { tags: options.tags }) : undefined;
     if (!asset) throw new NotFoundError();
-    const need = options.need ?? "read";
-    if (options.signed && need === "read" && asset.status !== "deleted") return asset;
-    const allowed = await permissions(caller, asset, need);
-    if (!allowed.has("read")) throw new NotFoundError();
-    if (!allowed.has(need)) {
+    return allowed(caller, asset, options.need ?? "read", options.signed === true, (principals) => repos.acl.permissionsOf(asset.id, principals));
+  }
+
+  async function allowed(
+    caller: Caller, asset: AssetRow, need: Permission, signed: boolean, granted: (principals: string[]) => Promise<Permission[]> | Permission[],
+  ): Promise<AssetRow> {
+    if (signed && need === "read" && asset.status !== "deleted") return asset;
+    const permitted = await permissions(caller, asset, need, granted);
+    if (!permitted.has("read")) throw new NotFoundError();
+    if (!permitted.has(need)) {
       // Readable but not this (e.g. someone else's public asset): the caller knows it
       // exists, so 403 leaks nothing.
       throw new AppError("forbidden", need === "delete" ? "you may not delete this asset" : "you may not change this asset");
     }
     return asset;
+  }
+
+  /**
+   * `find` for reading the content (originals, variants, streams; without tags), from the
+   * hot-metadata cache when there is one. The cache holds the asset and its grants, not a
+   * decision: the caller is checked against them here on every request, by the same rule.
+   */
+  async function findForDelivery(caller: Caller, id: string, options: { signed?: boolean } = {}): Promise<AssetRow> {
+    if (!deps.deliveryFacts) return find(caller, id, { tags: false, signed: options.signed === true });
+    const facts = isAssetId(id) ? await deps.deliveryFacts(id) : undefined;
+    if (!facts) throw new NotFoundError();
+    return allowed(caller, facts.asset, "read", options.signed === true, (principals) => grantedTo(facts.grants, principals));
   }
 
   async function list(caller: Caller, filter: AssetFilter, limit: number, cursor: string | undefined): Promise<ListResult> {
@@ -157,7 +179,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     return current;
   }
 
-  return { find, list, patch, events, remove, restore, waitSettled };
+  return { find, findForDelivery, list, patch, events, remove, restore, waitSettled };
 }
 
 export type AssetService = ReturnType<typeof createAssetService>;

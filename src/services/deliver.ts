@@ -105,7 +105,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
   });
 
   async function servable(caller: Caller, id: string, what: Delivery, access: Access): Promise<AssetRow & { blobSha256: string }> {
-    const asset = await assets.find(caller, id, { tags: false, signed: access.signed === true });
+    const asset = await assets.findForDelivery(caller, id, { signed: access.signed === true });
     const refusal = servingRefusal(asset, what, { scanning: deps.scanning });
     if (refusal) throw refusal;
     return asset as AssetRow & { blobSha256: string };

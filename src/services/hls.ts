@@ -20,7 +20,7 @@ export interface HlsServiceDeps {
   probe: MediaProbe;
   transcoder: Transcoder;
   /** Who may see which asset (stream requests). */
-  assets: Pick<AssetService, "find">;
+  assets: Pick<AssetService, "findForDelivery">;
   /** The first request for a missing ladder queues `transcode-hls`. */
   queue: Pick<JobQueue, "enqueue">;
   logger: Logger;
@@ -210,7 +210,7 @@ export function createHlsService(deps: HlsServiceDeps): HlsService {
     file,
 
     async stream(caller, id, name, access = {}) {
-      const asset = await deps.assets.find(caller, id, { tags: false, signed: access.signed === true });
+      const asset = await deps.assets.findForDelivery(caller, id, { signed: access.signed === true });
       if (asset.kind !== "video" || !asset.blobSha256 || !isHlsFileName(name)) throw new NotFoundError("stream");
       // Streams need a ready asset, which a configured scanner has already passed.
       const refusal = servingRefusal(asset, "stream", { scanning: false });

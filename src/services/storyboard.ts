@@ -24,7 +24,7 @@ import type { VariantCache } from "./variant-cache.js";
 import { assertRecipeAllowed } from "./variant-recipe.js";
 
 export interface StoryboardDeps {
-  assets: Pick<AssetService, "find">;
+  assets: Pick<AssetService, "findForDelivery">;
   repos: Repos;
   store: BlobStore;
   engine: Pick<ImageEngine, "render" | "processorVersion">;
@@ -67,7 +67,7 @@ export function createStoryboardService(deps: StoryboardDeps) {
   const pendingHits = new Map<string, { count: number; at: number }>();
 
   async function servable(caller: Caller, id: string, access: Access): Promise<AssetRow & { blobSha256: string }> {
-    const asset = await deps.assets.find(caller, id, { tags: false, signed: access.signed === true });
+    const asset = await deps.assets.findForDelivery(caller, id, { signed: access.signed === true });
     const refusal = servingRefusal(asset, "variant", { scanning: deps.scanning });
     if (refusal) throw refusal;
     if (!deps.source.handles(asset.contentType ?? "")) {

@@ -208,7 +208,7 @@ withFfmpeg("HLS service (fs store, real ffmpeg)", () => {
     const counting: HlsTranscoder = { ...real, transcode: (...args) => { calls++; return real.transcode(...args); } };
     return createHlsService({
       store: storeOverride ?? store, repos, probe: createFfprobe(), transcoder: createHlsWorkspaces(counting, { tempDir: tmp }),
-      assets: { find: async () => { throw new Error("not used by these tests"); } },
+      assets: { findForDelivery: async () => { throw new Error("not used by these tests"); } },
       queue: { enqueue: async () => { throw new Error("not used by these tests"); } },
       logger: silentLogger, clock: { now: () => Date.now() },
     });
