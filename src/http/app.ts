@@ -142,7 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await registerRateLimit(app, deps.rateLimit);
   // Before every route: the document describes the routes registered after it.
-  await registerOpenApi(app);
+  await registerOpenApi(app, { publicUrl: deps.publicUrl });
 
   await app.register(async (api) => {
     // Bearer tokens, not cookies: letting an origin call the API exposes nothing a token

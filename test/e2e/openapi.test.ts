@@ -170,6 +170,10 @@ describe(`the API reference (${BACKEND})`, () => {
     const manifest = await json(await fetch(`${app.url}/v1/assets/${uploaded.body.id}`, { headers: bearer(app.admin) }));
     expect(Object.keys(manifest).filter((key) => !(key in schema.properties))).toEqual([]);
     expect(schema.required.filter((key: string) => !(key in manifest))).toEqual([]);
+
+    const capabilities = await json(await fetch(`${app.url}/v1/capabilities`, { headers: bearer(app.admin) }));
+    expect(doc.paths["/v1/capabilities"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Capabilities" });
+    expect(Object.keys(capabilities).sort()).toEqual(Object.keys(doc.components.schemas.Capabilities.properties).sort());
   });
 
   it("serves the rendered reference at /docs, publicly and without a rate limit", async () => {

@@ -54,7 +54,7 @@ function docOf(route: RouteOptions): RouteDoc | undefined {
  * handlers' own zod parsing (the request schemas below are the same zod objects) stays the
  * one validator, with the error codes and messages clients already rely on.
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, options: { publicUrl: string | undefined }): Promise<void> {
   for (const [name, schema] of Object.entries(COMPONENTS)) app.addSchema({ $id: name, title: name, ...jsonOf(schema) });
   await app.register(swagger, {
     openapi: {
@@ -65,6 +65,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         description: "Self-hostable digital-asset service. Errors are `{\"error\":{\"code\",\"message\",...details}}`. Without a token a caller is anonymous and reads public assets only.",
         license: { name: "Apache-2.0", identifier: "Apache-2.0" },
       },
+      // Behind a proxy (perhaps with a path prefix) the configured public URL; else the page's own origin.
+      ...(options.publicUrl !== undefined ? { servers: [{ url: options.publicUrl }] } : {}),
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "HS256; claims sub, groups, role (admin), scope, jti" },

@@ -138,7 +138,7 @@ export const ASSET_DOCS: RouteDocs = {
   "GET /v1/capabilities": {
     summary: "Upload limits and paths",
     tags: ["uploads"],
-    response: { 200: json("maxUploadBytes, uploads, tus, allowedTypes", object("the capabilities")), ...errors() },
+    response: { 200: json("the capabilities", ref("Capabilities")), ...errors() },
   },
   "POST /v1/uploads": {
     summary: "Open a direct-to-storage upload",

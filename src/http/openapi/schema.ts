@@ -2,7 +2,10 @@ import { z } from "zod";
 import { zodToJsonSchema } from "zod-to-json-schema";
 import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
 import { ASSET_STATUSES } from "../../domain/states.js";
+import type { Capabilities } from "../../domain/capabilities.js";
 import { PERMISSIONS } from "../../domain/grants.js";
+import { WEBHOOK_EVENTS } from "../../domain/webhooks.js";
+import type { Manifest } from "../../services/manifest.js";
 
 /** A JSON Schema (2019-09, which OpenAPI 3.1's 2020-12 dialect reads unchanged). */
 export type JsonSchema = Record<string, unknown>;
@@ -110,9 +113,23 @@ export const pendingUploadSchema = z.object({
 });
 
 export const webhookSchema = z.object({
-  id: z.string(), url: z.string(), events: z.array(z.string()), owner: z.string(), createdAt: z.string().datetime(),
+  id: z.string(), url: z.string(), events: z.array(z.enum(WEBHOOK_EVENTS)),
+  owner: z.string().describe("the owner whose events are sent, or * for every owner's"), createdAt: z.string().datetime(),
   secret: z.string().optional().describe("whsec_…, shown once, when the subscription is created"),
 });
+
+export const capabilitiesSchema = z.object({
+  maxUploadBytes: z.number().int(),
+  uploads: z.object({
+    direct: z.enum(["store", "service"]).describe("store: presigned store URLs; service: this service's own signed URLs"),
+    multipartThreshold: z.number().int(),
+    partSize: z.number().int(),
+    urlTtlSeconds: z.number().int(),
+    sessionTtlSeconds: z.number().int(),
+  }),
+  tus: z.object({ endpoint: z.string(), version: z.string(), maxSize: z.number().int() }),
+  allowedTypes: z.array(z.string()),
+}).describe("What the upload paths allow");
 
 /** Schemas published under components.schemas and referenced by name. */
 export const COMPONENTS: Readonly<Record<string, z.ZodTypeAny>> = {
@@ -124,7 +141,19 @@ export const COMPONENTS: Readonly<Record<string, z.ZodTypeAny>> = {
   UploadSession: uploadSessionSchema,
   PendingUpload: pendingUploadSchema,
   Webhook: webhookSchema,
+  Capabilities: capabilitiesSchema,
 };
 
 /** A reference to one of COMPONENTS, as the route documents use it. */
 export const ref = (name: keyof typeof COMPONENTS & string): JsonSchema => ({ $ref: `${name}#` });
+
+/**
+ * Compile-time checks that the document's schemas match the server's own types: every
+ * manifest the server builds is one the schema describes, and a value of the capabilities
+ * schema is a full Capabilities.
+ */
+export const typeChecks = {
+  // `urls` is a plain record on the server; that it has `original` is toManifest's first line.
+  manifest: (m: Omit<Manifest, "urls">): Omit<z.input<typeof manifestSchema>, "urls"> => m,
+  capabilities: (c: z.infer<typeof capabilitiesSchema>): Capabilities => c,
+};
