@@ -184,6 +184,11 @@ describe(`the API reference (${BACKEND})`, () => {
       expect(await page.text()).toContain("swagger");
       expect((await fetch(`${app.url}/openapi.json`, { headers: bearer("not-a-token") })).status).toBe(200);
     }
+    // The page's own scripts, and the document it loads.
+    const script = await fetch(`${app.url}/docs/static/swagger-ui-bundle.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/javascript/);
+    expect((await json(await fetch(`${app.url}/docs/json`))).paths).toEqual(doc.paths);
     // The limit is on: the API itself answers 429 by now.
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(`${app.url}/v1/assets`)).status);
