@@ -27,6 +27,7 @@ import type { TokenService } from "../services/tokens.js";
 import type { UploadService } from "../services/uploads.js";
 import { authenticate, requireWriteScope } from "./auth.js";
 import { errorHandler, sendError } from "./errors.js";
+import { isDocsRoute, registerOpenApi } from "./openapi/index.js";
 import { registerRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { aclRoutes } from "./routes/acl.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -131,6 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request) => {
     // /metrics answers its own token (ASSETD_METRICS_TOKEN), which is not a user's JWT.
     if (request.routeOptions.url === "/metrics") return;
+    // The API reference is public: a stale token in the browser must not hide it.
+    if (isDocsRoute(request.routeOptions.url)) return;
     await authenticate(request, deps.tokens);
     requireWriteScope(request);
   });
@@ -138,6 +141,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.metrics.requestFinished(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
   });
   await registerRateLimit(app, deps.rateLimit);
+  // Before every route: the document describes the routes registered after it.
+  await registerOpenApi(app, { publicUrl: deps.publicUrl });
 
   await app.register(async (api) => {
     // Bearer tokens, not cookies: letting an origin call the API exposes nothing a token

@@ -2,6 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../domain/errors.js";
 import { clientKey } from "./client-key.js";
+import { isDocsRoute } from "./openapi/index.js";
 
 export interface RateLimitOptions {
   /** Requests per minute per client; 0 turns the limit off. */
@@ -15,7 +16,7 @@ export interface RateLimitOptions {
   prefix: string;
 }
 
-/** Probes and scrapers must always get through; an overloaded client must not hide the service's health. */
+/** Probes and scrapers must always get through; an overloaded client must not hide the service's health (nor the API reference). */
 const EXEMPT = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
@@ -34,7 +35,7 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
     // Redis unreachable: serve rather than refuse everyone (the limit is a guard, not a gate).
     skipOnError: true,
     // Admin tokens are the operator's own (tools, prewarming, dashboards): never limited.
-    allowList: (request) => request.caller?.admin === true || EXEMPT.has(request.routeOptions.url ?? ""),
+    allowList: (request) => request.caller?.admin === true || EXEMPT.has(request.routeOptions.url ?? "") || isDocsRoute(request.routeOptions.url),
     ...(options.redis ? { redis: options.redis, nameSpace: `${options.prefix}:ratelimit:` } : {}),
     errorResponseBuilder: (_request, context) => new AppError(
       "rate_limited", `too many requests: at most ${context.max} a minute, retry in ${context.after}`,

@@ -9,7 +9,7 @@ import { requirePrincipal } from "../auth.js";
 
 const STATES: readonly JobState[] = ["waiting", "active", "done", "dead"];
 
-const reprocessSchema = z.object({
+export const reprocessSchema = z.object({
   assetId: z.string().min(1).optional(),
   type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
 }).strict();
@@ -98,7 +98,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): P
   });
 }
 
-const quotaSchema = z.object({ maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable() }).strict();
+export const quotaSchema = z.object({ maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable() }).strict();
 
 function revokeTarget(body: unknown): RevokeTarget {
   const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;

@@ -36,8 +36,8 @@ export interface AssetRouteDeps extends ManifestDeps {
 
 const MAX_WAIT_SECONDS = 60;
 
-const tagsSchema = z.record(z.string().min(1).max(128), z.string().max(1024));
-const patchSchema = z.object({
+export const tagsSchema = z.record(z.string().min(1).max(128), z.string().max(1024));
+export const patchSchema = z.object({
   filename: z.string().min(1).max(1024).optional(),
   public: z.boolean().optional(),
   tags: z.record(z.string().min(1).max(128), z.string().max(1024).nullable()).optional(),

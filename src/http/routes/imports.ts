@@ -9,7 +9,7 @@ export interface ImportRouteDeps extends ManifestDeps {
   imports: ImportService;
 }
 
-const importSchema = z.object({
+export const importSchema = z.object({
   url: z.string().min(1).max(8192),
   filename: z.string().min(1).max(1024).optional(),
   tags: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),

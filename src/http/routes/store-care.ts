@@ -8,7 +8,7 @@ export interface StoreCareRouteDeps {
   care: Pick<StoreCareService, "scrub" | "lifecycle">;
 }
 
-const passSchema = z.object({ limit: z.number().int().min(1).max(1_000_000).optional() }).strict();
+export const passSchema = z.object({ limit: z.number().int().min(1).max(1_000_000).optional() }).strict();
 
 function passOptions(body: unknown): { limit?: number } {
   const parsed = passSchema.safeParse(body ?? {});

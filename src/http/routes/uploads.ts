@@ -13,7 +13,7 @@ export interface UploadRouteDeps extends ManifestDeps {
   capabilities: Capabilities;
 }
 
-const openSchema = z.object({
+export const openSchema = z.object({
   filename: z.string().min(1).max(1024),
   contentType: z.string().min(1).max(255),
   size: z.number().int(),
@@ -23,7 +23,7 @@ const openSchema = z.object({
   multipart: z.boolean().optional(),
 }).strict();
 
-const completeSchema = z.object({
+export const completeSchema = z.object({
   parts: z.array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(256) }).strict()).max(10_000).optional(),
 }).strict();
 

@@ -10,7 +10,7 @@ export interface WebhookRouteDeps {
   webhooks: WebhookService;
 }
 
-const subscribeSchema = z.object({
+export const subscribeSchema = z.object({
   url: z.string().min(1).max(2048),
   events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length * 2),
   owner: z.string().min(1).max(256).optional(),
