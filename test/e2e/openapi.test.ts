@@ -30,7 +30,7 @@ const README_ENDPOINTS = [
   "GET /v1/admin/quotas", "GET /v1/admin/quotas/:owner", "PUT /v1/admin/quotas/:owner", "POST /v1/admin/sweep",
   "POST /v1/admin/gc", "POST /v1/admin/scrub", "POST /v1/admin/lifecycle", "POST /v1/admin/tokens/revoke",
   "GET /healthz", "GET /readyz", "GET /metrics",
-  "GET /a/:id", "HEAD /a/:id", "GET /a/:id/hls/*", "GET /a/:id/storyboard.jpg", "GET /a/:id/storyboard.vtt",
+  "GET /a/:id", "HEAD /a/:id", "GET /a/:id/hls/*", "GET /a/:id/dash/*", "GET /a/:id/storyboard.jpg", "GET /a/:id/storyboard.vtt",
 ];
 
 /** Fastify's `/a/:id` as the document writes it, `{id}`; the HLS wildcard is named `{file}`. */

@@ -19,7 +19,7 @@ export function isDocsRoute(url: string | undefined): boolean {
 export const ROUTE_DOCS: RouteDocs = { ...ASSET_DOCS, ...MANAGE_DOCS, ...DELIVERY_DOCS, ...TUS_DOCS, ...SERVICE_DOCS };
 
 /** Path templates Fastify writes as wildcards, in OpenAPI's named form. */
-const URL_TEMPLATES: Readonly<Record<string, string>> = { "/a/:id/hls/*": "/a/:id/hls/:file" };
+const URL_TEMPLATES: Readonly<Record<string, string>> = { "/a/:id/hls/*": "/a/:id/hls/:file", "/a/:id/dash/*": "/a/:id/dash/:file" };
 
 /** `/a/:id/hls/*` → `/a/{id}/hls/{file}`, as @fastify/swagger writes the paths. */
 export function openApiPath(url: string): string {

@@ -38,6 +38,7 @@ export const MANAGE_DOCS: RouteDocs = {
         query: { type: "string", description: "a transform query such as w=300&fmt=webp; none: the original" },
         expiresIn: { type: "integer", minimum: 1, maximum: 604800, default: 3600, description: "seconds" },
         hls: { type: "boolean", description: "sign the HLS master playlist (and the URIs inside it)" },
+        dash: { type: "boolean", description: "sign the DASH manifest (and the segment URLs inside it); not with hls" },
       },
       additionalProperties: false,
     }),

@@ -63,7 +63,7 @@ export const manifestSchema = z.object({
   createdAt: z.string().datetime(),
   updatedAt: z.string().datetime(),
   deletedAt: z.string().datetime().optional().describe("in the trash since"),
-  urls: z.object({ original: z.string(), hls: z.string().optional() }).catchall(z.string())
+  urls: z.object({ original: z.string(), hls: z.string().optional(), dash: z.string().optional() }).catchall(z.string())
     .describe("the original, one URL per preset when the content can be rendered, the HLS master for videos"),
   failure: z.object({ code: z.string(), message: z.string() }).optional(),
   streaming: z.object({ hls: z.enum(["none", "transcoding", "ready", "failed"]) }).optional()
