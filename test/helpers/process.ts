@@ -7,6 +7,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   token: string;
+  /** A worker's own /metrics URL (from its banner), when it serves one. */
+  metricsUrl: string | undefined;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -17,7 +19,7 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   // Servers restarted on the same data directory print their admin token only when asked.
   const argv = args[0] === "serve" && !args.includes("--print-token") ? [...args, "--print-token"] : args;
   const child = spawn(process.execPath, [BIN, ...argv], {
-    env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ASSETD_WORKER_METRICS_PORT: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -36,8 +38,9 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   }
   const url = workerOnly ? "" : /running at (http:\/\/\S+)/.exec(out)![1]!.replace("localhost", "127.0.0.1");
   const token = workerOnly ? "" : /export ASSETD_TOKEN=(\S+)/.exec(out)![1]!;
+  const metricsUrl = workerOnly ? /metrics: (http:\/\/\S+\/metrics)/.exec(out)?.[1]?.replace("localhost", "127.0.0.1") : undefined;
   return {
-    child, url, token,
+    child, url, token, metricsUrl,
     output: () => out,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
