@@ -32,6 +32,7 @@ import { createPosterSource } from "./media/video/poster.js";
 import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
+import { fillGaugesAtScrape } from "./main/scrape-gauges.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobQueue } from "./ports/job-queue.js";
@@ -220,14 +221,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     usageByTier: storeCare.service.usageByTier,
   });
 
-  metricsRegistry.onCollect(async () => {
-    const depth = await queue.depth();
-    for (const [name, counts] of Object.entries(depth)) {
-      for (const [state, count] of Object.entries(counts)) metricsRegistry.queueDepth.set({ queue: name, state }, count);
-    }
-    const stats = await repos.stats();
-    metricsRegistry.dedupSavedBytes.set(Math.max(0, stats.logicalBytes - stats.physicalBytes));
-  });
+  fillGaugesAtScrape(metricsRegistry, { queue, repos, status, usageByTier: storeCare.service.usageByTier, logger });
 
   const app = options.api
     ? await buildApp({
