@@ -33,6 +33,7 @@ import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import { fillGaugesAtScrape } from "./main/scrape-gauges.js";
+import { countingInto, createFleetCounters } from "./services/fleet-counters.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobQueue } from "./ports/job-queue.js";
@@ -149,7 +150,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const transcoder = createHlsWorkspaces(createHlsTranscoder({ maxDurationSec: config.maxVideoSeconds, maxPixels: config.maxVideoPixels, budget: cpu }));
   const scanner = config.clamd ? createClamdScanner(config.clamd) : undefined;
   const metricsRegistry = createMetricsRegistry();
-  const metrics = metricsRegistry.metrics;
+  // Cache, render and upload figures of the whole deployment, flushed to the database.
+  const fleet = createFleetCounters(repos.counters);
+  const metrics = countingInto(metricsRegistry.metrics, fleet);
   // Replica failover, the cold tier and the passes that look after them (main/store-care.ts).
   const storeCare = await createStoreCare(config, storage.store, { db: database.db, repos, queue, locks, registry: metricsRegistry.registry, clock, logger });
   const store = tracing.store(storeCare.store);
@@ -217,7 +220,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep, gc: (o) => operations.gc.run(o) });
   const status = createStatusService({
-    repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+    repos, store, queue, quotas, counters: fleet.totals, engine: engine.processorVersion, tools: [...probes, transcoder],
     usageByTier: storeCare.service.usageByTier,
   });
 
@@ -269,6 +272,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const flushTimer = setInterval(() => {
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
     storyboards.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record storyboard hits"));
+    fleet.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record the fleet-wide counters"));
   }, 5000);
   flushTimer.unref();
 
@@ -299,6 +303,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await variantCache.idle();
       await delivery.flushHits().catch(() => {});
       await storyboards.flushHits().catch(() => {});
+      await fleet.flush().catch(() => {});
       await coordination.close();
       await pdfPages.close();
       await heif.close();
