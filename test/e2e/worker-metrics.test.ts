@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKEND } from "../helpers/app.js";
-import { spawnServer, type ServerProcess } from "../helpers/process.js";
+import { freePort, spawnServer, type ServerProcess } from "../helpers/process.js";
 
 /**
  * `assetd worker` runs the jobs but has no API: its own listener serves the registry those
@@ -15,14 +14,6 @@ import { spawnServer, type ServerProcess } from "../helpers/process.js";
  */
 
 const skip = BACKEND === "scale" ? "already run in the default pass" : "";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The value of one series (`name{labels}`) in a Prometheus text body; 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/assetd.js", import.meta.url));
@@ -47,4 +48,13 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
       return exited;
     },
   };
+}
+
+/** A loopback port free right now (for listeners a test names, such as a worker's metrics port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
