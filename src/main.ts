@@ -32,6 +32,8 @@ import { createPosterSource } from "./media/video/poster.js";
 import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
+import { fillGaugesAtScrape } from "./main/scrape-gauges.js";
+import { countingInto, createFleetCounters } from "./services/fleet-counters.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { systemClock } from "./ports/clock.js";
 import type { JobQueue } from "./ports/job-queue.js";
@@ -120,10 +122,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   // scale, read from the database on every request otherwise (services/tokens.ts).
   const broadcast = config.redisUrl ? createRedisBroadcast(config.redisUrl, { prefix: config.redisPrefix, logger }) : undefined;
   const metricsRegistry = createMetricsRegistry();
-  const metrics = metricsRegistry.metrics;
   // The hot-metadata cache: every write to an asset's row or grants made through `repos`
   // drops its entry here and is announced to the other processes (services/asset-meta.ts).
-  const { repos, assetMeta } = await withHotMetadata(config, createRepos(database.db, database.dialect, clock), { broadcast, clock, metrics, logger });
+  const { repos, assetMeta } = await withHotMetadata(config, createRepos(database.db, database.dialect, clock), { broadcast, clock, metrics: metricsRegistry.metrics, logger });
+  // Cache, render and upload figures of the whole deployment, flushed to the database.
+  const fleet = createFleetCounters(repos.counters);
+  const metrics = countingInto(metricsRegistry.metrics, fleet);
   const revocations = createRevocationCheck(repos.tokens, clock, broadcast);
   await broadcast?.subscribe(REVOCATION_TOPIC, revocations.announced, revocations.forgetAll);
   const tokens = createTokens(secret, { isRevoked: revocations.isRevoked });
@@ -219,18 +223,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const quotas = createQuotaService({ repos, defaultMaxBytes: config.quotaDefaultBytes });
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep, gc: (o) => operations.gc.run(o) });
   const status = createStatusService({
-    repos, store, queue, quotas, cacheCounters: delivery.cacheCounters, engine: engine.processorVersion, tools: [...probes, transcoder],
+    repos, store, queue, quotas, counters: fleet.totals, engine: engine.processorVersion, tools: [...probes, transcoder],
     usageByTier: storeCare.service.usageByTier,
   });
 
-  metricsRegistry.onCollect(async () => {
-    const depth = await queue.depth();
-    for (const [name, counts] of Object.entries(depth)) {
-      for (const [state, count] of Object.entries(counts)) metricsRegistry.queueDepth.set({ queue: name, state }, count);
-    }
-    const stats = await repos.stats();
-    metricsRegistry.dedupSavedBytes.set(Math.max(0, stats.logicalBytes - stats.physicalBytes));
-  });
+  fillGaugesAtScrape(metricsRegistry, { queue, repos, status, usageByTier: storeCare.service.usageByTier, logger });
 
   const app = options.api
     ? await buildApp({
@@ -278,6 +275,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const flushTimer = setInterval(() => {
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
     storyboards.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record storyboard hits"));
+    fleet.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record the fleet-wide counters"));
   }, 5000);
   flushTimer.unref();
 
@@ -308,6 +306,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await variantCache.idle();
       await delivery.flushHits().catch(() => {});
       await storyboards.flushHits().catch(() => {});
+      await fleet.flush().catch(() => {});
       await coordination.close();
       await pdfPages.close();
       await heif.close();

@@ -1,6 +1,7 @@
 import { readSecret } from "../auth/secret.js";
 import { loadConfig } from "../config/index.js";
 import { createRuntime } from "../main.js";
+import { listenForMetrics, type MetricsListener } from "../main/worker-metrics.js";
 
 /**
  * `assetd serve` and `assetd worker`: run until SIGINT/SIGTERM, then shut down gracefully.
@@ -12,12 +13,13 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
   const firstStart = config.jwtSecret === undefined && (await readSecret(config.dataDir)) === undefined;
   const runtime = await createRuntime(config, roles);
 
+  let metricsListener: MetricsListener | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, "shutting down");
-    runtime.close().then(() => process.exit(0), (error: unknown) => {
+    Promise.all([metricsListener?.close(), runtime.close()]).then(() => process.exit(0), (error: unknown) => {
       runtime.logger.error({ err: error }, "shutdown failed");
       process.exit(1);
     });
@@ -26,7 +28,19 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
   process.on("SIGTERM", () => stop("SIGTERM"));
 
   if (!roles.api) {
-    process.stdout.write(`assetd worker is running (concurrency ${config.workerConcurrency}, database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}, queue: ${config.redisUrl ? "Redis" : "embedded"})\n`);
+    // The worker's jobs count into its own registry: scraped here, not through an API.
+    if (config.workerMetricsPort !== undefined) {
+      const port = config.workerMetricsPort;
+      metricsListener = await listenForMetrics({ port, host: config.host, token: config.metricsToken }, runtime.metrics.http).catch(async (error: unknown) => {
+        await runtime.close().catch(() => undefined);
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+          throw new Error(`port ${port} on ${config.host} (the worker's /metrics) is already in use: is another assetd worker running on this host? Set ASSETD_WORKER_METRICS_PORT to another port, or to off`);
+        }
+        throw error;
+      });
+    }
+    const scrape = metricsListener ? `, metrics: ${metricsListener.url.replace("127.0.0.1", "localhost")}` : "";
+    process.stdout.write(`assetd worker is running (concurrency ${config.workerConcurrency}, database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}, queue: ${config.redisUrl ? "Redis" : "embedded"}${scrape})\n`);
     return;
   }
   const address = await runtime.listen().catch(async (error: unknown) => {

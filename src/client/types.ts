@@ -163,10 +163,19 @@ export interface Stats {
   logicalBytes: number;
   physicalBytes: number;
   dedupSavedBytes: number;
-  /** Admins only: variants are shared across owners of the same content. */
-  variants?: { count: number; bytes: number };
-  /** Admins only: lookups by every client since the process started. */
-  cache?: { hits: number; misses: number; hitRatio: number };
+  /**
+   * Admins only: variants are shared across owners of the same content. `served` counts
+   * variant requests answered (hits and misses), `rendered` the renders they needed.
+   */
+  variants?: { count: number; bytes: number; served: number; rendered: number };
+  /** Admins only: lookups by every client of every process, restarts included. */
+  cache?: { hits: number; misses: number; hitRatio: number; renders: number };
+  /** Admins only: completed uploads, those whose content was stored already, and their bytes. */
+  uploads?: { total: number; deduplicated: number; bytes: number; deduplicatedBytes: number };
+  /** Admins only: what garbage collection removed, over all its passes. */
+  gc?: { bytesCollected: number; objectsRemoved: number };
+  /** Admins only: stored originals by tier. */
+  storage?: { byTier: Record<"hot" | "cold", { blobs: number; bytes: number }> };
   queues: Record<string, QueueDepth>;
   quota?: Quota;
 }

@@ -47,6 +47,14 @@ describe("configuration", () => {
     expect(() => loadConfig({ ASSETD_CORS_ORIGINS: "https://app.example.com/path" })).toThrow(/ASSETD_CORS_ORIGINS/);
   });
 
+  it("serves the worker's /metrics on 9464 unless ASSETD_WORKER_METRICS_PORT says another port or off", () => {
+    expect(loadConfig({}, "/x").workerMetricsPort).toBe(9464);
+    expect(loadConfig({ ASSETD_WORKER_METRICS_PORT: "9100" }, "/x").workerMetricsPort).toBe(9100);
+    expect(loadConfig({ ASSETD_WORKER_METRICS_PORT: "off" }, "/x").workerMetricsPort).toBeUndefined();
+    expect(loadConfig({ ASSETD_WORKER_METRICS_PORT: "0" }, "/x").workerMetricsPort).toBeUndefined();
+    expect(() => loadConfig({ ASSETD_WORKER_METRICS_PORT: "70000" }, "/x")).toThrow(/ASSETD_WORKER_METRICS_PORT/);
+  });
+
   it("reads typed values", () => {
     const config = loadConfig({
       ASSETD_PORT: "9000", ASSETD_MAX_UPLOAD_BYTES: "100MiB", ASSETD_ALLOWED_TYPES: "image/*, application/pdf",

@@ -9,7 +9,7 @@ import { fetchConfig, type FetchConfig } from "./fetch.js";
 import { webhookConfig, type WebhookConfig } from "./webhooks.js";
 import {
   tracesExporter,
-  boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, pattern, presets,
+  boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, optionalPort, pattern, presets,
   redisUrl, secret, signingKeys, storageLocation, trustProxy, trustedHosts, url,
 } from "./values.js";
 export { ConfigError, parseByteSize } from "./values.js";
@@ -92,6 +92,8 @@ export interface Config {
   renderBudgetSeconds: number;
   /** ASSETD_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
+  /** ASSETD_WORKER_METRICS_PORT: where `assetd worker` serves /metrics; undefined: not served. */
+  workerMetricsPort: number | undefined;
   variantMemoryBytes: number;
   /** Stored variants are kept under this many bytes, least recently used evicted first. */
   variantCacheBytes: number;
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     rateLimitPerMinute: integer(read, "ASSETD_RATE_LIMIT", 1200, 0, 10_000_000),
     renderBudgetSeconds: decimal(read, "ASSETD_RENDER_BUDGET", 60, 0, 86_400),
     metricsToken: read("ASSETD_METRICS_TOKEN"),
+    workerMetricsPort: optionalPort(read, "ASSETD_WORKER_METRICS_PORT", 9464),
     variantMemoryBytes: bytes(read, "ASSETD_VARIANT_MEMORY_BYTES", 64 * 1024 * 1024, 0),
     variantCacheBytes: bytes(read, "ASSETD_VARIANT_CACHE_BYTES", 10 * 1024 ** 3),
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),

@@ -26,6 +26,13 @@ export function integer(read: Read, name: string, fallback: number, min: number,
   return value;
 }
 
+/** A TCP port, or undefined when the variable is `0` or `off` (the listener is not started). */
+export function optionalPort(read: Read, name: string, fallback: number): number | undefined {
+  const text = read(name);
+  if (text !== undefined && (text.toLowerCase() === "off" || text === "0")) return undefined;
+  return integer(read, name, fallback, 1, 65535);
+}
+
 export function decimal(read: Read, name: string, fallback: number, min: number, max: number): number {
   const text = read(name);
   if (text === undefined) return fallback;

@@ -11,13 +11,34 @@ export interface MetricsRegistry {
   onCollect(fn: () => Promise<void>): void;
   queueDepth: Gauge<"queue" | "state">;
   dedupSavedBytes: Gauge;
+  /** Stored originals per tier (hot, cold): bytes and blobs. */
+  storedBytes: Gauge<"tier">;
+  storedBlobs: Gauge<"tier">;
+  /** 1 when every dependency answers (what /readyz says), else 0; and each check's own. */
+  ready: Gauge;
+  dependencyUp: Gauge<"check">;
 }
 
 /** One registry per app instance, so tests can run several apps in one process. */
 export function createMetricsRegistry(): MetricsRegistry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "assetd_" });
+  // Gauges named like counters (promtool's lint refuses them); the per-type gauges of the
+  // same names without `_total` remain, and sum to these.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(`assetd_${name}`);
+  }
   const collectors: Array<() => Promise<void>> = [];
+  // The registry serialises its metrics side by side: every scrape-time gauge waits for
+  // the one refresh of this scrape, so none is written out before its value is set.
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> => (refreshing ??= (async () => {
+    try {
+      for (const fn of collectors) await fn();
+    } finally {
+      refreshing = undefined;
+    }
+  })());
 
   const httpDuration = new Histogram({
     name: "assetd_http_request_duration_seconds", help: "HTTP request latency",
@@ -81,14 +102,24 @@ export function createMetricsRegistry(): MetricsRegistry {
   });
   const queueDepth = new Gauge({
     name: "assetd_queue_depth", help: "Jobs by queue and state", labelNames: ["queue", "state"] as const,
-    registers: [registry],
-    async collect() {
-      for (const fn of collectors) await fn();
-    },
+    registers: [registry], collect: refresh,
   });
   const dedupSavedBytes = new Gauge({
     name: "assetd_dedup_saved_bytes", help: "Logical bytes minus physical bytes (storage saved by dedup)",
-    registers: [registry],
+    registers: [registry], collect: refresh,
+  });
+  const storedBytes = new Gauge({
+    name: "assetd_stored_bytes", help: "Bytes of stored originals by storage tier", labelNames: ["tier"] as const, registers: [registry], collect: refresh,
+  });
+  const storedBlobs = new Gauge({
+    name: "assetd_stored_blobs", help: "Stored originals (distinct contents) by storage tier", labelNames: ["tier"] as const, registers: [registry], collect: refresh,
+  });
+  const ready = new Gauge({
+    name: "assetd_ready", help: "1 when the database, the store and the queue all answer (as /readyz reports), else 0", registers: [registry], collect: refresh,
+  });
+  const dependencyUp = new Gauge({
+    name: "assetd_dependency_up", help: "1 when the dependency answers its readiness check, else 0", labelNames: ["check"] as const,
+    registers: [registry], collect: refresh,
   });
 
   const metrics: Metrics = {
@@ -125,5 +156,8 @@ export function createMetricsRegistry(): MetricsRegistry {
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 
-  return { registry, metrics, http, httpDuration, queueDepth, dedupSavedBytes, onCollect: (fn) => collectors.push(fn) };
+  return {
+    registry, metrics, http, httpDuration, queueDepth, dedupSavedBytes, storedBytes, storedBlobs, ready, dependencyUp,
+    onCollect: (fn) => collectors.push(fn),
+  };
 }

@@ -95,7 +95,6 @@ export function createDeliveryService(deps: DeliveryDeps) {
   // The ladder policy is part of the processor version: turning the graph on or changing it changes every key.
   const processorVersion = deps.graph?.processorVersion ?? engine.processorVersion;
   const pendingHits = new Map<string, { count: number; at: number }>();
-  const counters = { hits: 0, misses: 0 };
   // Only variants small enough to be served from memory enter it; larger ones always stream.
   const memory = new ByteCache<{ data: Buffer; contentType: string }>(
     deps.memoryCacheBytes, Math.min(STREAM_VARIANTS_ABOVE, Math.max(1, Math.floor(deps.memoryCacheBytes / 16))),
@@ -152,7 +151,6 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const hit = await readCached(cacheKey);
     if (hit) {
       metrics.variantHit();
-      counters.hits++;
       countHit(cacheKey);
       return { asset, cacheKey, ...hit, negotiated, cache: "HIT", renderMs: 0 };
     }
@@ -162,7 +160,6 @@ export function createDeliveryService(deps: DeliveryDeps) {
     await assertRecipeAllowed(repos, deps.maxRecipesPerAsset, caller, asset, query, access.signed === true);
 
     metrics.variantMiss();
-    counters.misses++;
     // Hits are free; a client whose renders used up this minute's budget waits for the next.
     const wait = access.client !== undefined && deps.renderBudget ? await deps.renderBudget.retryAfter(access.client) : 0;
     if (wait > 0) {
@@ -308,9 +305,6 @@ export function createDeliveryService(deps: DeliveryDeps) {
     await repos.variants.recordHits(batch);
   }
 
-  /** Variant lookups answered by this process since it started. */
-  const cacheCounters = () => ({ ...counters });
-
   /** Whether some engine can make stills of this content (the manifest then lists preset URLs). */
   function canTransform(contentType: string): boolean {
     return contentType !== "" && (engine.canRender(contentType) || deps.frames.some((f) => f.handles(contentType)));
@@ -319,7 +313,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
   /** What render jobs share with requests (services/render-jobs.ts). */
   const renderer: Renderer = { plan, resolve, cached: readCached, produce };
 
-  return { original, variant, plan, renderer, flushHits, cacheCounters, canTransform, presetNames: Object.keys(presets) };
+  return { original, variant, plan, renderer, flushHits, canTransform, presetNames: Object.keys(presets) };
 }
 
 export type DeliveryService = ReturnType<typeof createDeliveryService>;

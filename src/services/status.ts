@@ -11,8 +11,8 @@ export interface StatusDeps {
   store: Pick<BlobStore, "ping">;
   queue: Pick<JobQueue, "depth">;
   quotas: Pick<QuotaService, "of">;
-  /** Variant cache lookups since start (delivery). */
-  cacheCounters(): { hits: number; misses: number };
+  /** The deployment's counters (services/fleet-counters.ts): every process's, restarts included. */
+  counters(): Promise<Readonly<Record<string, number>>>;
   /** The image engine's name and version, as readiness reports it. */
   engine: string;
   /** Optional media tools (probes, the transcoder): reported, never a reason to be unready. */
@@ -47,17 +47,33 @@ export function createStatusService(deps: StatusDeps) {
       logicalBytes: stats.logicalBytes,
       physicalBytes: stats.physicalBytes,
       dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
-      ...(caller.admin ? serviceWide(stats.variants) : {}),
+      ...(caller.admin ? await serviceWide(stats.variants) : {}),
       ...(caller.admin && deps.usageByTier ? { storage: { byTier: await deps.usageByTier() } } : {}),
       queues: await deps.queue.depth(),
       ...(quota ? { quota } : {}),
     };
   }
 
-  function serviceWide(variants: { count: number; bytes: number }) {
-    const cache = deps.cacheCounters();
-    const lookups = cache.hits + cache.misses;
-    return { variants, cache: { hits: cache.hits, misses: cache.misses, hitRatio: lookups ? cache.hits / lookups : 0 } };
+  /**
+   * Figures of the whole deployment since its database was created: every process's
+   * variant lookups and renders (hits are renders saved), uploads and what dedup saved of
+   * them, and what gc gave back.
+   */
+  async function serviceWide(variants: { count: number; bytes: number }) {
+    const counted = await deps.counters();
+    const n = (name: string) => counted[name] ?? 0;
+    const hits = n("variant_hits");
+    const misses = n("variant_misses");
+    const lookups = hits + misses;
+    return {
+      variants: { ...variants, served: lookups, rendered: n("variant_renders") },
+      cache: { hits, misses, hitRatio: lookups ? hits / lookups : 0, renders: n("variant_renders") },
+      uploads: {
+        total: n("uploads"), deduplicated: n("uploads_deduplicated"),
+        bytes: n("ingested_bytes"), deduplicatedBytes: n("deduplicated_bytes"),
+      },
+      gc: { bytesCollected: n("gc_bytes_collected"), objectsRemoved: n("gc_objects_removed") },
+    };
   }
 
   /**

@@ -9,7 +9,7 @@ import { PG_URL, probePostgres } from "../db/databases.js";
 import { s3TestTarget } from "../helpers/s3.js";
 import { serverDatabaseUrl } from "../helpers/pg.js";
 import { BACKEND, sha256 } from "../helpers/app.js";
-import { spawnServer, type ServerProcess } from "../helpers/process.js";
+import { freePort, spawnServer, type ServerProcess } from "../helpers/process.js";
 import { deleteKeysStartingWith, probeRedis, REDIS_URL } from "../helpers/redis.js";
 
 /**
@@ -55,7 +55,8 @@ describe.skipIf(Boolean(skip))("several processes on PostgreSQL + S3 + Redis", (
   let dataDir: string;
 
   const start = async (args: string[]) => {
-    const child = await spawnServer(args, env);
+    // The worker serves its own /metrics (the API processes' registries never see its jobs).
+    const child = await spawnServer(args, args[0] === "worker" ? { ...env, ASSETD_WORKER_METRICS_PORT: String(await freePort()) } : env);
     processes.push(child);
     return child;
   };
@@ -143,6 +144,12 @@ describe.skipIf(Boolean(skip))("several processes on PostgreSQL + S3 + Redis", (
     for (const blob of blobs) expect(blob.refcount, blob.sha256).toBe(liveBySha.get(blob.sha256));
     expect(new Set(blobs.map((b) => b.sha256))).toEqual(new Set(distinct.map((d) => sha256(d))));
     expect(await s3.countObjects(`${prefix}/raw/`)).toBe(140);
+
+    // Every first upload of a content ran its metadata job on the worker, through BullMQ.
+    const workerMetrics = await (await fetch(worker.metricsUrl!)).text();
+    const done = /^assetd_jobs_total\{name="extract-metadata",outcome="done"\} (\d+)$/m.exec(workerMetrics);
+    expect(Number(done?.[1] ?? 0)).toBeGreaterThanOrEqual(140);
+    expect(await metricSum([apiA.url, apiB.url], "assetd_jobs_total")).toBe(0);
   }, 120_000);
 
   it("collapses 100 concurrent identical misses across both APIs into one render", async () => {

@@ -70,10 +70,16 @@ describe(`trash and gc (${BACKEND})`, () => {
     expect(dry.blobs.found).toBeGreaterThanOrEqual(1);
     expect(await app.storedObjects()).toEqual(before);
 
+    const gcTotals = async () => (await json(await fetch(`${app.url}/v1/stats`, { headers: bearer(app.admin) }))).gc as { bytesCollected: number; objectsRemoved: number };
+    const totalsBefore = await gcTotals();
     const report = await json(await post("/v1/admin/gc", app.admin, {}));
     expect(report.blobs.removed).toBeGreaterThanOrEqual(1);
     expect(report.variants.removed).toBeGreaterThanOrEqual(1);
     expect(report.bytesCollected).toBeGreaterThanOrEqual(data.length);
+    // /v1/stats keeps what every pass gave back.
+    expect(await gcTotals()).toEqual({
+      bytesCollected: totalsBefore.bytesCollected + report.bytesCollected, objectsRemoved: totalsBefore.objectsRemoved + report.removed,
+    });
     expect(await rawObjects(sha)).toEqual([]);
     // Idempotent: a second pass finds nothing more of it.
     expect((await json(await post("/v1/admin/gc", app.admin, {}))).blobs.removed).toBe(0);

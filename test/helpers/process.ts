@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bin/assetd.js", import.meta.url));
@@ -7,6 +8,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   token: string;
+  /** A worker's own /metrics URL (from its banner), when it serves one. */
+  metricsUrl: string | undefined;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -17,7 +20,7 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   // Servers restarted on the same data directory print their admin token only when asked.
   const argv = args[0] === "serve" && !args.includes("--print-token") ? [...args, "--print-token"] : args;
   const child = spawn(process.execPath, [BIN, ...argv], {
-    env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, ASSETD_PORT: "0", ASSETD_LOG_LEVEL: "warn", ASSETD_WORKER_METRICS_PORT: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -36,12 +39,22 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   }
   const url = workerOnly ? "" : /running at (http:\/\/\S+)/.exec(out)![1]!.replace("localhost", "127.0.0.1");
   const token = workerOnly ? "" : /export ASSETD_TOKEN=(\S+)/.exec(out)![1]!;
+  const metricsUrl = workerOnly ? /metrics: (http:\/\/\S+\/metrics)/.exec(out)?.[1]?.replace("localhost", "127.0.0.1") : undefined;
   return {
-    child, url, token,
+    child, url, token, metricsUrl,
     output: () => out,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
+}
+
+/** A loopback port free right now (for listeners a test names, such as a worker's metrics port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

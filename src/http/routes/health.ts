@@ -12,7 +12,7 @@ export interface HealthRouteDeps {
 }
 
 /** Compared as digests of equal length, in constant time: the answer's timing says nothing of the token. */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const digest = (text: string) => createHash("sha256").update(text).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
