@@ -152,6 +152,10 @@ export function createIngestService(deps: IngestDeps) {
           // gc claimed the content after we looked (its lock or ours was lost): write again.
           row = await repos.blobs.get(sha256);
         }
+      } else if (row?.state === "live") {
+        // The object is missing: either gc removed it after claiming the row (the claim is
+        // committed before any delete, so reading the row again now sees it), or it was lost.
+        row = await repos.blobs.get(sha256);
       }
       const placed: PlacedBlob = row?.state === "live"
         // Referenced but its object is missing from the store: these are the same bytes.

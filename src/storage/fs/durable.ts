@@ -31,13 +31,13 @@ export async function mkdirDurable(dir: string): Promise<void> {
 
 /**
  * Run `place` (a link or rename into `dir`) after creating `dir`. A concurrent delete may
- * prune the just-created, still-empty fan-out directory between mkdir and `place`
- * (ENOENT), so a few attempts are made before giving up.
+ * prune the just-created, still-empty fan-out directories while mkdir is creating them or
+ * before `place` runs (ENOENT from either), so a few attempts are made before giving up.
  */
 export async function placeInDir<T>(dir: string, place: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    await mkdirDurable(dir);
     try {
+      await mkdirDurable(dir);
       return await place();
     } catch (e) {
       if (errnoOf(e) !== "ENOENT" || attempt >= 5) throw e;
