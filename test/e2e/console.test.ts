@@ -15,6 +15,7 @@ if (!hasFfmpeg) console.warn("[console] skipping the video check: Debian's ffmpe
 const PHOTO = "formats/lossy-freshflower-800x602.webp";
 const PNG = "formats/alpha-debian-emblem-256x256.png";
 const REFUSED = "hostile/really-html.png";
+const PDF = "documents/asymptote-asy-latex-11-pages.pdf";
 
 /**
  * The web console at / in real Chromium, against a real server: sign in with a token,
@@ -28,6 +29,8 @@ describe.skipIf(skip !== undefined)("the web console", () => {
   let alice: string;
   let shots: string;
   let files: string;
+  /** Script errors and console errors (CSP violations among them) seen by the main tab. */
+  const errors: string[] = [];
 
   beforeAll(async () => {
     // The console is built by `npm run build` / `npm test`; a direct vitest run builds it here when missing or stale.
@@ -41,6 +44,9 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     // The same bytes under another name: the second upload is deduplicated.
     await copyFile(fixturePath(PHOTO), join(files, "flower-again.webp"));
     tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    tab.on("pageerror", (error) => errors.push(error.message));
+    // Refusals the tests provoke (401, 415) are logged by Chromium as failed loads: those are expected.
+    tab.on("console", (message) => { if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(message.text()); });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -139,6 +145,14 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     const manifest = await json(await fetch(`${app.url}/v1/assets/${await idOf("lossy-freshflower-800x602.webp")}`, { headers: bearer(alice) }));
     expect(manifest.tags).toEqual({ album: "spring" });
     await expect.poll(() => tab.locator(".variants tbody tr").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    // A read grant for bob, made on the page, lets bob read the asset.
+    const id = await idOf("lossy-freshflower-800x602.webp");
+    const bob = await app.token("bob");
+    expect((await fetch(`${app.url}/v1/assets/${id}`, { headers: bearer(bob) })).status).toBe(404);
+    await tab.getByLabel("Principal").fill("bob");
+    await tab.getByRole("button", { name: "Grant" }).click();
+    await tab.locator(".tags li", { hasText: "bob: read" }).waitFor();
+    expect((await fetch(`${app.url}/v1/assets/${id}`, { headers: bearer(bob) })).status).toBe(200);
     await tab.getByRole("button", { name: "Make URL" }).click();
     const signed = await tab.getByTestId("signed-url").textContent();
     expect((await fetch(signed!)).status).toBe(200);
@@ -155,12 +169,54 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     await tab.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
   });
 
+  it("takes a dropped PDF, filters by type, and pages through it with ?page=N", async () => {
+    await tab.getByRole("link", { name: "Library" }).click();
+    const bytes = fixture(PDF).toString("base64");
+    await tab.getByTestId("dropzone").evaluate((zone, data) => {
+      const file = new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], "manual.pdf", { type: "application/pdf" });
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, bytes);
+    const item = tab.locator('.upload-item[data-name="manual.pdf"]');
+    await item.and(tab.locator('[data-state="done"]')).waitFor({ timeout: 20_000 });
+    expect(await item.locator(".percent").textContent()).toBe("100 %");
+    await expect.poll(() => tab.locator(".grid .tile").count(), { timeout: 15_000 }).toBe(4);
+
+    await tab.getByLabel("Type").selectOption("document");
+    await expect.poll(() => tab.locator(".grid .tile .name").allTextContents()).toEqual(["manual.pdf"]);
+    await tab.getByLabel("Type").selectOption("");
+    await tab.getByLabel("Search").fill("again");
+    await tab.getByLabel("Search").press("Enter");
+    await expect.poll(() => tab.locator(".grid .tile .name").allTextContents()).toEqual(["flower-again.webp"]);
+    await tab.getByLabel("Search").fill("");
+    await tab.getByLabel("Search").press("Enter");
+    await expect.poll(() => tab.locator(".grid .tile").count()).toBe(4);
+
+    const id = await idOf("manual.pdf");
+    expect((await settled(app, alice, id, 30_000)).status).toBe("ready");
+    await tab.goto(`${app.url}/#/asset/${id}`);
+    const facts = tab.getByTestId("render-facts");
+    await facts.waitFor({ timeout: 30_000 });
+    const first = await facts.textContent();
+    await tab.getByLabel("Page (of 11) value").fill("2");
+    await expect.poll(() => tab.locator("#pg-url").inputValue()).toContain("page=2");
+    await expect.poll(() => facts.textContent(), { timeout: 30_000 }).not.toBe(first);
+    const second = await facts.textContent();
+    await tab.getByRole("button", { name: "Next page →" }).click();
+    await expect.poll(() => tab.locator("#pg-url").inputValue()).toContain("page=3");
+    await expect.poll(() => facts.textContent(), { timeout: 30_000 }).not.toBe(second);
+    expect(await tab.locator(".pg-preview img.loaded").evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(640);
+    await tab.screenshot({ path: join(shots, "pdf.png"), fullPage: true });
+  });
+
   it("fits a phone's width", async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${app.url}/`);
     await phone.evaluate((token) => sessionStorage.setItem("assetd.token", token), alice);
     await phone.reload();
-    await expect.poll(() => phone.locator(".grid .tile img.loaded").count(), { timeout: 20_000 }).toBe(3);
+    await expect.poll(() => phone.locator(".grid .tile img.loaded").count(), { timeout: 20_000 }).toBe(4);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(shots, "phone.png"), fullPage: true });
     await phone.close();
@@ -173,12 +229,21 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     await tab.goto(`${app.url}/#/asset/${video.body.id}`);
     const state = tab.getByTestId("video-state");
     await expect.poll(() => state.textContent(), { timeout: 180_000, interval: 1000 }).toBe("ready");
-    await tab.getByLabel("Rendition").waitFor({ timeout: 30_000 });
+    const renditions = tab.getByLabel("Rendition");
+    await renditions.waitFor({ timeout: 30_000 });
+    expect(await renditions.locator("option").allTextContents()).toEqual(["auto", expect.stringMatching(/^720p/), expect.stringMatching(/^480p/), expect.stringMatching(/^360p/)]);
     const player = tab.locator("video.player");
     await player.evaluate((v) => (v as HTMLVideoElement).play());
     await expect.poll(() => player.evaluate((v) => (v as HTMLVideoElement).currentTime), { timeout: 30_000 }).toBeGreaterThan(1);
+    // Pinning a rendition switches hls.js to it.
+    await renditions.selectOption({ label: (await renditions.locator("option").nth(3).textContent())! });
+    await expect.poll(() => player.evaluate((v) => (v as HTMLVideoElement).videoHeight), { timeout: 30_000 }).toBe(360);
     await tab.screenshot({ path: join(shots, "video.png") });
   }, 300_000);
+
+  it("ran without script or policy errors", () => {
+    expect(errors).toEqual([]);
+  });
 
   async function idOf(filename: string): Promise<string> {
     const list = await json(await fetch(`${app.url}/v1/assets?q=${encodeURIComponent(filename)}`, { headers: bearer(alice) }));

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, formatBytes, type AssetEvent, type Manifest, type Variant } from "./api";
+import { Grants } from "./acl";
+import { api, fetchBlob, formatBytes, type AssetEvent, type Manifest, type Variant } from "./api";
 import { Playground } from "./playground";
 import { VideoPlayer } from "./video";
 
@@ -137,6 +138,34 @@ export function CopyButton({ text }: { text: string }) {
   );
 }
 
+/** The original, fetched with the token (a private asset's URL needs it) and saved under its filename. */
+function DownloadButton({ asset }: { asset: Manifest }) {
+  const [error, setError] = useState<string | null>(null);
+  const download = async () => {
+    try {
+      const { blob } = await fetchBlob(`/a/${encodeURIComponent(asset.id)}`);
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = asset.filename;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (e) { setError((e as Error).message); }
+  };
+  return <>{" "}<button type="button" onClick={download}>Download original</button>{error && <span class="error" role="alert"> {error}</span>}</>;
+}
+
+function TrashButton({ id }: { id: string }) {
+  const [error, setError] = useState<string | null>(null);
+  const trash = async () => {
+    if (!confirm("Move this asset to the trash? It can be restored for a while.")) return;
+    try {
+      await api(`/v1/assets/${id}`, { method: "DELETE" });
+      location.hash = "#/";
+    } catch (e) { setError((e as Error).message); }
+  };
+  return <>{" "}<button type="button" class="danger" onClick={trash}>Move to trash</button>{error && <span class="error" role="alert"> {error}</span>}</>;
+}
+
 /** One asset: preview and playground, facts, history, tags, variants, sharing. */
 export function AssetPage({ id }: { id: string }) {
   const { data: loaded, error } = useLoad<Manifest>(`/v1/assets/${id}`);
@@ -158,13 +187,18 @@ export function AssetPage({ id }: { id: string }) {
       {asset.kind === "video" && asset.status === "ready" && <VideoPlayer asset={asset} />}
       {asset.urls.thumb !== undefined && ["ready", "verified"].includes(asset.status)
         ? <Playground asset={asset} onRendered={() => setRenders((n) => n + 1)} />
-        : asset.kind !== "video" && <p><a href={asset.urls.original} download>Download the original</a></p>}
+        : null}
+      <p class="actions">
+        <DownloadButton asset={asset} />
+        {asset.owner !== undefined && asset.status !== "deleted" && <TrashButton id={asset.id} />}
+      </p>
       <div class="columns">
         <Facts asset={asset} />
         <div>
           <Tags asset={asset} onSaved={setAsset} />
           <Timeline id={asset.id} status={asset.status} />
           <Variants id={asset.id} tick={renders} />
+          {asset.owner !== undefined && <Grants id={asset.id} onChanged={() => api<Manifest>(`/v1/assets/${id}`).then(setAsset).catch(() => {})} />}
           <SignedUrl asset={asset} />
         </div>
       </div>

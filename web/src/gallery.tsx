@@ -18,7 +18,17 @@ function listUrl(filters: Filters, cursor: string | null): string {
 /** Whether the service can render stills of it (manifests link presets only then). */
 export const canPreview = (asset: Manifest): boolean => asset.urls.thumb !== undefined && (asset.status === "ready" || asset.status === "verified");
 
-function Tile({ asset }: { asset: Manifest }) {
+const UNSETTLED = ["pending", "uploaded", "verified"];
+
+function Tile({ asset: listed }: { asset: Manifest }) {
+  // A fresh upload is still being scanned and described: follow it until it settles.
+  const [asset, setAsset] = useState(listed);
+  useEffect(() => setAsset(listed), [listed]);
+  useEffect(() => {
+    if (!UNSETTLED.includes(asset.status)) return;
+    const timer = setTimeout(() => api<Manifest>(`/v1/assets/${asset.id}`).then(setAsset).catch(() => {}), 1500);
+    return () => clearTimeout(timer);
+  }, [asset]);
   const meta = asset.meta ?? {};
   return (
     <li class="tile" data-id={asset.id}>

@@ -90,6 +90,12 @@ export function Playground({ asset, onRendered }: { asset: Manifest; onRendered:
               onChange={(e) => setParams((p) => ({ ...p, strip: (e.target as HTMLInputElement).checked ? "0" : "" }))} />
           </Field>
           {pages > 1 && number("page", `Page (of ${pages})`, 1, pages)}
+          {pages > 1 && (
+            <div class="inline" role="group" aria-label="Pages">
+              <button type="button" disabled={Number(params.page || 1) <= 1} onClick={() => setParams((p) => ({ ...p, page: String(Math.max(1, Number(p.page || 1) - 1)) }))}>← Previous page</button>
+              <button type="button" disabled={Number(params.page || 1) >= pages} onClick={() => setParams((p) => ({ ...p, page: String(Math.min(pages, Number(p.page || 1) + 1)) }))}>Next page →</button>
+            </div>
+          )}
           {asset.kind === "video" && number("t", "Poster time (t, s)", 0, Math.ceil(Number(meta.duration) || 60), 0.5)}
           <button type="button" onClick={() => setParams({})}>Reset</button>
         </form>

@@ -10,7 +10,7 @@ export function VideoPlayer({ asset }: { asset: Manifest }) {
   const video = useRef<HTMLVideoElement>(null);
   const hls = useRef<Hls | null>(null);
   const [state, setState] = useState("checking the stream…");
-  const [levels, setLevels] = useState<{ index: number; label: string }[]>([]);
+  const [levels, setLevels] = useState<{ index: number; height: number; label: string }[]>([]);
   const [level, setLevel] = useState(-1);
   const master = `/a/${encodeURIComponent(asset.id)}/hls/master.m3u8`;
 
@@ -45,7 +45,9 @@ export function VideoPlayer({ asset }: { asset: Manifest }) {
         });
         hls.current = player;
         player.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
-          setLevels(data.levels.map((l, index) => ({ index, label: `${l.height}p · ${Math.round(l.bitrate / 1000)} kb/s` })));
+          // Highest first, as a person reads a quality menu; `index` stays hls.js's own.
+          const ladder = data.levels.map((l, index) => ({ index, height: l.height, label: `${l.height}p · ${Math.round(l.bitrate / 1000)} kb/s` }));
+          setLevels(ladder.sort((a, b) => b.height - a.height));
         });
         player.on(Hls.Events.ERROR, (_event, data) => { if (data.fatal) setState(`playback error: ${data.details}`); });
         player.loadSource(master);
