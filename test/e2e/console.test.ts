@@ -250,3 +250,50 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     return list.items.find((a: { filename: string }) => a.filename === filename).id;
   }
 });
+
+/** The admin's dashboard: service-wide figures and the dead letters, retried from the page. */
+describe.skipIf(skip !== undefined)("the web console's dashboard for admins", () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ["scripts/ensure-built.mjs", "--console"], { stdio: "inherit" });
+    app = await startApp({ ASSETD_JOB_MAX_ATTEMPTS: "2" }, { api: true, worker: false });
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("lists a dead job and retries it", async () => {
+    const owner = await app.token("dora");
+    const photo = fixture("photos/canon-eos-400d-storm-1920x1280.jpg");
+    const created = await upload(app, owner, photo, { "content-type": "image/jpeg" });
+    // The stored bytes go missing before the worker runs: its metadata job dies.
+    const blob = await app.runtime.repos.blobs.get(created.body.sha256);
+    await app.runtime.store.delete(blob!.storageKey);
+    app.runtime.startWorker();
+    await expect.poll(async () => (await json(await fetch(`${app.url}/v1/admin/jobs?state=dead`, { headers: bearer(app.admin) }))).items.length,
+      { timeout: 20_000 }).toBe(1);
+
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    // Signed in already, as a tab that pasted the token earlier would be.
+    await tab.addInitScript((token) => sessionStorage.setItem("assetd.token", token), app.admin);
+    await tab.goto(`${app.url}/#/dashboard`);
+    await tab.getByRole("heading", { name: "Dead letters" }).waitFor();
+    const stats = await json(await fetch(`${app.url}/v1/stats`, { headers: bearer(app.admin) }));
+    expect(await tab.getByTestId("hit-ratio").textContent()).toBe(`${(stats.cache.hitRatio * 100).toFixed(1)} %`);
+    expect(Number(await tab.getByTestId("dedup-saved").getAttribute("data-bytes"))).toBe(stats.dedupSavedBytes);
+    const row = tab.locator("tr", { hasText: "extract-metadata" }).filter({ has: tab.getByRole("button", { name: "Retry" }) });
+    expect(await row.textContent()).toMatch(/no object at raw\//);
+
+    // Repaired by uploading the same bytes again, then retried from the page.
+    expect((await upload(app, owner, photo, { "content-type": "image/jpeg" })).status).toBe(201);
+    await row.getByRole("button", { name: "Retry" }).click();
+    await expect.poll(() => tab.getByRole("status").textContent(), { timeout: 10_000 }).toMatch(/queued again/);
+    expect((await settled(app, owner, created.body.id)).status).toBe("ready");
+    await expect.poll(() => tab.locator("tr", { hasText: "extract-metadata" }).filter({ has: tab.getByRole("button", { name: "Retry" }) }).count()).toBe(0);
+    await tab.close();
+  }, 120_000);
+});
