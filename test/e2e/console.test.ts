@@ -80,8 +80,13 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     await tab.getByLabel("API token").fill("not-a-token");
     await tab.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => tab.getByRole("alert").textContent()).toMatch(/Sign-in failed: .+/);
-    await tab.getByLabel("API token").fill(alice);
-    await tab.getByRole("button", { name: "Sign in" }).click();
+    // From the keyboard alone: focus the token field, type, Tab to the button, Enter.
+    await tab.getByLabel("API token").fill("");
+    await tab.getByLabel("API token").focus();
+    await tab.keyboard.insertText(alice);
+    await tab.keyboard.press("Tab");
+    expect(await tab.evaluate(() => document.activeElement?.textContent)).toBe("Sign in");
+    await tab.keyboard.press("Enter");
     await tab.getByRole("heading", { name: "Upload" }).waitFor();
     expect(await tab.locator(".who").textContent()).toBe("alice");
     expect(await tab.evaluate(() => sessionStorage.getItem("assetd.token"))).toBe(alice);
@@ -156,6 +161,11 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     await tab.getByRole("button", { name: "Make URL" }).click();
     const signed = await tab.getByTestId("signed-url").textContent();
     expect((await fetch(signed!)).status).toBe(200);
+    // Every control on the page has a name a screen reader can say.
+    const unnamed = await tab.locator("input, select, textarea").evaluateAll((controls) => controls
+      .filter((c) => !(c as HTMLInputElement).labels?.length && !c.getAttribute("aria-label"))
+      .map((c) => c.outerHTML));
+    expect(unnamed).toEqual([]);
     await tab.screenshot({ path: join(shots, "asset.png"), fullPage: true });
   });
 
@@ -270,6 +280,7 @@ describe.skipIf(skip !== undefined)("the web console's dashboard for admins", ()
     const owner = await app.token("dora");
     const photo = fixture("photos/canon-eos-400d-storm-1920x1280.jpg");
     const created = await upload(app, owner, photo, { "content-type": "image/jpeg" });
+    expect(created.headers.get("asset-deduplicated")).toBe("false");
     // The stored bytes go missing before the worker runs: its metadata job dies.
     const blob = await app.runtime.repos.blobs.get(created.body.sha256);
     await app.runtime.store.delete(blob!.storageKey);
@@ -289,7 +300,9 @@ describe.skipIf(skip !== undefined)("the web console's dashboard for admins", ()
     expect(await row.textContent()).toMatch(/no object at raw\//);
 
     // Repaired by uploading the same bytes again, then retried from the page.
-    expect((await upload(app, owner, photo, { "content-type": "image/jpeg" })).status).toBe(201);
+    const again = await upload(app, owner, photo, { "content-type": "image/jpeg" });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("asset-deduplicated")).toBe("true");
     await row.getByRole("button", { name: "Retry" }).click();
     await expect.poll(() => tab.getByRole("status").textContent(), { timeout: 10_000 }).toMatch(/queued again/);
     expect((await settled(app, owner, created.body.id)).status).toBe("ready");
