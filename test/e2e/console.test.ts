@@ -309,4 +309,24 @@ describe.skipIf(skip !== undefined)("the web console's dashboard for admins", ()
     await expect.poll(() => tab.locator("tr", { hasText: "extract-metadata" }).filter({ has: tab.getByRole("button", { name: "Retry" }) }).count()).toBe(0);
     await tab.close();
   }, 120_000);
+
+  it("loads the next page of the gallery as its end scrolls into view", async () => {
+    const owner = await app.token("ivy");
+    const icon = fixture("formats/palette-trns-debian-logo-256x256.png");
+    for (let i = 0; i < 30; i++) {
+      expect((await upload(app, owner, icon, { "content-type": "image/png" }, `?filename=icon-${String(i).padStart(2, "0")}.png`)).status).toBe(201);
+    }
+    const tab = await browser.newPage({ viewport: { width: 1200, height: 500 } });
+    await tab.addInitScript((token) => sessionStorage.setItem("assetd.token", token), owner);
+    await tab.goto(`${app.url}/`);
+    // One page (24) first, newest first; the rest once the end of the grid is reached.
+    await expect.poll(() => tab.locator(".grid .tile").count(), { timeout: 15_000 }).toBe(24);
+    expect(await tab.locator(".grid .tile .name").first().textContent()).toBe("icon-29.png");
+    await tab.locator(".sentinel").scrollIntoViewIfNeeded();
+    await expect.poll(() => tab.locator(".grid .tile").count(), { timeout: 15_000 }).toBe(30);
+    const names = await tab.locator(".grid .tile .name").allTextContents();
+    expect(new Set(names).size).toBe(30);
+    expect(names.at(-1)).toBe("icon-00.png");
+    await tab.close();
+  }, 120_000);
 });
