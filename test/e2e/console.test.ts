@@ -251,6 +251,14 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     await tab.screenshot({ path: join(shots, "video.png") });
   }, 300_000);
 
+  it("signs out: the token is forgotten and the sign-in form is back", async () => {
+    await tab.getByRole("button", { name: "Sign out" }).click();
+    await tab.getByLabel("API token").waitFor();
+    expect(await tab.evaluate(() => sessionStorage.getItem("assetd.token"))).toBeNull();
+    await tab.reload();
+    await tab.getByLabel("API token").waitFor();
+  });
+
   it("ran without script or policy errors", () => {
     expect(errors).toEqual([]);
   });
