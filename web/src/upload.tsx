@@ -1,6 +1,11 @@
 import { useRef, useState } from "preact/hooks";
 import { formatBytes, uploadFile, type Manifest } from "./api";
 
+/** Files at least this large (the client's direct-upload bound, 8 MiB) go up resumably over tus. */
+const RESUMABLE_FROM = 8 * 1024 * 1024;
+// The client and tus-js-client are loaded only when a large file comes.
+const uploadResumable = (...args: Parameters<typeof uploadFile>) => import("./resumable").then((m) => m.uploadResumable(...args));
+
 interface Item {
   key: number;
   name: string;
@@ -31,7 +36,8 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
       const { item, file } = queue.current.shift()!;
       running.current++;
       update(item.key, { state: "uploading" });
-      uploadFile(file, (sent) => update(item.key, { sent }))
+      const send = file.size >= RESUMABLE_FROM ? uploadResumable : uploadFile;
+      send(file, (sent) => update(item.key, { sent }))
         .then(({ manifest, deduplicated }) => {
           update(item.key, { state: "done", sent: item.size, manifest, deduplicated });
           onUploaded();
@@ -76,7 +82,7 @@ export function Upload({ onUploaded }: { onUploaded: () => void }) {
                   {item.state === "uploading" && "uploading…"}
                   {item.state === "done" && item.manifest && (
                     <>
-                      {item.deduplicated ? "deduplicated (bytes already stored)" : "new"} ·{" "}
+                      {item.deduplicated === undefined ? "stored (resumable)" : item.deduplicated ? "deduplicated (bytes already stored)" : "new"} ·{" "}
                       <a href={`#/asset/${item.manifest.id}`}>{item.manifest.status}</a>
                     </>
                   )}
