@@ -32,5 +32,6 @@ const consoleStale = !existsSync(consoleMarker) || newestMtime(join(root, "web")
 if (consoleStale) {
   process.stderr.write("assetd: building the web console (vite)...\n");
   execFileSync(process.execPath, [join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", join(root, "web", "vite.config.ts"), "--logLevel", "warn"],
-    { stdio: "inherit", cwd: root });
+    // A production build even when a test runner (NODE_ENV=test) asks for it.
+    { stdio: "inherit", cwd: root, env: { ...process.env, NODE_ENV: "production" } });
 }
