@@ -54,6 +54,7 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
   const lines = [
     "",
     `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
+    `web console: ${shown}/  (sign in with a token)`,
     `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
   ];
   for (const tool of await runtime.videoTools()) {

@@ -30,6 +30,7 @@ import { errorHandler, sendError } from "./errors.js";
 import { isDocsRoute, registerOpenApi } from "./openapi/index.js";
 import { registerRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { aclRoutes } from "./routes/acl.js";
+import { consoleRoutes, defaultConsoleDir } from "./routes/console.js";
 import { adminRoutes } from "./routes/admin.js";
 import { assetRoutes } from "./routes/assets.js";
 import { deliveryRoutes } from "./routes/delivery.js";
@@ -92,12 +93,14 @@ export interface AppDeps {
   tracer?: Tracer;
   /** Scrub and lifecycle passes, tiers and replicas (admin endpoints, manifest `storage`). */
   storeCare?: StoreCareService;
+  /** The built web console served at `/`; default: dist/web of this package. */
+  consoleDir?: string;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
 const EXPOSED_HEADERS = [
   "ETag", "Location", "Content-Length", "Content-Range", "Content-Disposition", "Accept-Ranges", "Retry-After",
-  "X-Cache", "Server-Timing", "Preference-Applied",
+  "X-Cache", "Server-Timing", "Preference-Applied", "Asset-Deduplicated",
 ];
 
 /** Builds the HTTP app without listening, so tests can `inject()` or `listen()` it. */
@@ -173,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
+  await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
   await app.register(tusRoutes, {
     publicUrl: deps.publicUrl, corsOrigins: deps.corsOrigins, maxUploadBytes: deps.maxUploadBytes, uploads: deps.uploads, tus: deps.tus,
   });

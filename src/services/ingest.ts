@@ -55,6 +55,8 @@ export interface IngestInput {
   /** Transform queries to render once the asset is ready (eager variants), validated by the caller. */
   eager?: readonly string[];
   signal?: AbortSignal;
+  /** Told once the asset is recorded: whether its bytes were already stored (dedup). */
+  onStored?: (outcome: { deduplicated: boolean }) => void;
 }
 
 /** Where `place` put the bytes: the live row's key, or a new incarnation it wrote. */
@@ -232,6 +234,7 @@ export function createIngestService(deps: IngestDeps) {
       metrics.ingested(measured.bytes, !result.blobCreated);
       logger.info({ assetId: id, sha256, bytes: measured.bytes, contentType, deduplicated: !result.blobCreated }, "asset ingested");
       await placed(sha256, result.blobCreated);
+      input.onStored?.({ deduplicated: !result.blobCreated });
       await startJobs(id, input.eager);
       return result.asset;
     } finally {

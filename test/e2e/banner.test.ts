@@ -41,7 +41,9 @@ describe("the start-up banner", () => {
 
   it("prints an admin token on the first start only, or when asked", async () => {
     expect(existsSync(join(dataDir, "jwt-secret"))).toBe(false);
-    expect(await banner(dataDir)).toMatch(/export ASSETD_TOKEN=\S+/);
+    const first = await banner(dataDir);
+    expect(first).toMatch(/export ASSETD_TOKEN=\S+/);
+    expect(first).toMatch(/web console: http:\/\/localhost:\d+\/ /);
     const again = await banner(dataDir);
     expect(again).not.toMatch(/ASSETD_TOKEN=/);
     expect(again).toContain("assetd token --sub NAME");

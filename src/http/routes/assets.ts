@@ -12,7 +12,7 @@ import type { AssetService } from "../../services/assets.js";
 import type { DeliveryService } from "../../services/deliver.js";
 import { parseEager } from "../../domain/eager.js";
 import type { HlsService } from "../../services/hls.js";
-import type { IngestService } from "../../services/ingest.js";
+import type { IngestInput, IngestService } from "../../services/ingest.js";
 import { toEvent } from "../../services/manifest.js";
 import type { QuotaService } from "../../services/quotas.js";
 import { requirePrincipal } from "../auth.js";
@@ -63,8 +63,10 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
       const expectedSha256 = parseContentDigest(header(request, "content-digest"));
       const query = request.query as QueryParams;
       const eager = eagerOf(single(query, "eager"), "list");
+      // Whether these bytes were already stored: the console tells "new" from "deduplicated".
+      const onStored = ({ deduplicated }: { deduplicated: boolean }) => void reply.header("Asset-Deduplicated", String(deduplicated));
       const asset = request.isMultipart()
-        ? await ingestMultipart(request, owner, expectedSha256, eager)
+        ? await ingestMultipart(request, owner, expectedSha256, eager, onStored)
         : await deps.ingest.ingest({
           body: request.raw as Readable,
           owner,
@@ -76,6 +78,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
           public: parseBool(single(query, "public"), "public"),
           tags: parseTags(single(query, "tags")),
           eager,
+          onStored,
         });
       const final = await waitIfPreferred(request, reply, asset);
       return reply.code(201).header("Location", `/v1/assets/${final.id}`).send(manifest(request, final));
@@ -86,7 +89,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
   const eagerOf = (value: string | undefined, shape: "list" | "json") =>
     parseEager(value, shape, (recipe) => void deps.delivery.plan(recipe, undefined));
 
-  async function ingestMultipart(request: FastifyRequest, owner: string, expectedSha256: string | undefined, queryEager: string[]): Promise<AssetRow> {
+  async function ingestMultipart(request: FastifyRequest, owner: string, expectedSha256: string | undefined, queryEager: string[], onStored: IngestInput["onStored"]): Promise<AssetRow> {
     const fields: Record<string, string> = {};
     let asset: AssetRow | undefined;
     for await (const part of request.parts()) {
@@ -113,6 +116,7 @@ export async function assetRoutes(app: FastifyInstance, deps: AssetRouteDeps): P
         public: parseBool(fields.public, "public"),
         tags: parseTags(fields.tags),
         eager: [...new Set([...queryEager, ...eagerOf(fields.eager, "json")])],
+        onStored,
       });
     }
     if (!asset) throw new AppError("empty_body", "the form has no 'file' field");
