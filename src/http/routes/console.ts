@@ -52,7 +52,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps
   const root = resolve(deps.dir);
   const assetsRoot = join(root, "assets");
 
-  app.get("/", async (_request, reply) => {
+  // Not part of the HTTP API: left out of the OpenAPI document.
+  app.get("/", { schema: { hide: true } }, async (_request, reply) => {
     const index = join(root, "index.html");
     const info = await stat(index).catch(() => undefined);
     if (!info?.isFile()) {
@@ -63,7 +64,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps
     return sendFile(reply, index, info.size, "text/html; charset=utf-8");
   });
 
-  app.get(`${CONSOLE_ASSETS_PATH}*`, async (request, reply) => {
+  app.get(`${CONSOLE_ASSETS_PATH}*`, { schema: { hide: true } }, async (request, reply) => {
     const name = (request.params as { "*": string })["*"];
     const file = safeJoin(assetsRoot, name);
     const info = file ? await stat(file).catch(() => undefined) : undefined;
