@@ -202,7 +202,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     policy: { ...DEFAULT_LADDER, minSourcePixels: config.intermediateMinPixels }, tenantIsolation: config.tenantIsolation,
   }) : undefined;
   const renderFailures = createRenderFailures(store, clock);
-  // Requests per owner, kind and recipe: what prewarm predicts from.
+  // Requests per owner, kind and recipe, what prewarm predicts from: written with the hits (delivery.flushHits).
   const demand = createDemandRecorder({ repo: repos.prewarm, clock });
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
@@ -287,7 +287,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     delivery.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record variant hits"));
     storyboards.flushHits().catch((error: unknown) => logger.warn({ err: error }, "could not record storyboard hits"));
     fleet.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record the fleet-wide counters"));
-    demand.flush().catch((error: unknown) => logger.warn({ err: error }, "could not record request counts"));
   }, 5000);
   flushTimer.unref();
 
@@ -319,7 +318,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await delivery.flushHits().catch(() => {});
       await storyboards.flushHits().catch(() => {});
       await fleet.flush().catch(() => {});
-      await demand.flush().catch(() => {});
       await coordination.close();
       await pdfPages.close();
       await heif.close();

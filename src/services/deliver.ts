@@ -71,7 +71,7 @@ export interface DeliveryDeps {
   /** ASSETD_MAX_RECIPES_PER_ASSET. */
   maxRecipesPerAsset: number;
   /** Counts each served request's recipe per owner and asset kind (what prewarm predicts from). */
-  demand?: Pick<DemandRecorder, "record">;
+  demand?: Pick<DemandRecorder, "record" | "flush">;
   /** The transformation graph (ASSETD_INTERMEDIATES); undefined: every variant from the original. */
   graph?: VariantGraph;
   /** Render jobs (`render-variant`): eager variants, and every miss with ASSETD_ASYNC_VARIANTS. */
@@ -305,14 +305,17 @@ export function createDeliveryService(deps: DeliveryDeps) {
     } else pendingHits.set(cacheKey, { count: 1, at });
   }
 
+  /** Writes the batched access statistics: hits (and prewarmed variants' first requests), request counts per recipe. */
   async function flushHits(): Promise<void> {
-    if (pendingHits.size === 0) return;
-    const batch = new Map(pendingHits);
-    pendingHits.clear();
-    await repos.variants.recordHits(batch);
-    // A prewarmed variant's first request after its render: the prediction paid.
-    const requested = await repos.prewarm.markRequested([...batch.keys()], clock.now());
-    if (requested > 0) metrics.prewarmRequested(requested);
+    if (pendingHits.size > 0) {
+      const batch = new Map(pendingHits);
+      pendingHits.clear();
+      await repos.variants.recordHits(batch);
+      // A prewarmed variant's first request after its render: the prediction paid.
+      const requested = await repos.prewarm.markRequested([...batch.keys()], clock.now());
+      if (requested > 0) metrics.prewarmRequested(requested);
+    }
+    await deps.demand?.flush();
   }
 
   /** Whether some engine can make stills of this content (the manifest then lists preset URLs). */
