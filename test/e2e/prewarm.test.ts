@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, json, metric, startApp, upload, type TestApp } from "../helpers/app.js";
+import { BACKEND, bearer, json, metric, startApp, upload, type TestApp } from "../helpers/app.js";
+import { BIN } from "../helpers/process.js";
 
 /** A photo-sized JPEG of its own content (a colour per `n`), so no two uploads share variants. */
 const image = (n: number) => sharp({
@@ -104,6 +106,23 @@ describe("prewarm (ASSETD_PREWARM_TOP=1)", () => {
     // Give a wrongly queued render the time it would take.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await recipes(app, otto)).toEqual([]);
+  }, 60_000);
+
+  // The CLI runs in its own process against the same database: the embedded one shares the data directory.
+  it.skipIf(BACKEND === "scale")("assetd prewarm --owner --dry-run prints the prediction for each of the owner's assets", async () => {
+    const child = spawn(process.execPath, [BIN, "prewarm", "--owner", "olga", "--top", "2", "--dry-run"], {
+      env: { ...process.env, ASSETD_DATA_DIR: app.dataDir, ASSETD_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.once("close", resolve));
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ dryRun: true, top: 2, windowDays: 7, assets: 3, queued: 2 });
+    expect(report.items.map((item: { assetId: string }) => item.assetId).sort()).toEqual([second, third].sort());
+    expect(await recipes(app, second)).toEqual(["w=300&fmt=webp"]);
   }, 60_000);
 
   it("POST /v1/admin/prewarm: admins only, a dry run reports, a run for an owner queues what each asset lacks", async () => {
