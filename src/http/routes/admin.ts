@@ -16,7 +16,7 @@ export const reprocessSchema = z.object({
   type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
 }).strict();
 
-const prewarmSchema = z.object({
+export const prewarmSchema = z.object({
   assetId: z.string().min(1).optional(),
   owner: z.string().min(1).max(256).optional(),
   top: z.number().int().min(1).max(MAX_PREWARM_TOP).optional(),
