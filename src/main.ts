@@ -11,7 +11,6 @@ import { createRepos } from "./db/repos.js";
 import { createOperations } from "./main/operations.js";
 import type { Gc } from "./services/gc.js";
 export type { GcReport } from "./services/gc.js";
-import type { Capabilities } from "./domain/capabilities.js";
 import { urlSigningKeys } from "./domain/signed-url.js";
 import { TypePolicy } from "./domain/media-types.js";
 import { buildApp } from "./http/app.js";
@@ -67,6 +66,10 @@ import { DEFAULT_LADDER } from "./domain/ladder.js";
 import { createStorage } from "./storage/index.js";
 import { createClientLimits, createCoordination, instrument, withHotMetadata } from "./main/wiring.js";
 import { createStoreCare, type StoreCare } from "./main/store-care.js";
+import { createPrewarm } from "./main/prewarm.js";
+import { capabilitiesOf } from "./main/capabilities.js";
+import { createDemandRecorder } from "./services/demand.js";
+import type { PrewarmService } from "./services/prewarm.js";
 import { createWebhooks } from "./main/webhooks.js";
 
 /**
@@ -92,6 +95,8 @@ export interface Runtime {
   /** The garbage collector (also on the worker's schedule). */
   gc: Gc;
   storeCare: StoreCare;
+  /** Demand prediction (`assetd prewarm`, `POST /v1/admin/prewarm`). */
+  prewarm: PrewarmService;
   logger: PinoLogger;
   /**
    * Whether the video tools (ffprobe, ffmpeg) are usable, for the start-up banner. Only
@@ -197,18 +202,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     policy: { ...DEFAULT_LADDER, minSourcePixels: config.intermediateMinPixels }, tenantIsolation: config.tenantIsolation,
   }) : undefined;
   const renderFailures = createRenderFailures(store, clock);
+  // Requests per owner, kind and recipe, what prewarm predicts from: written with the hits (delivery.flushHits).
+  const demand = createDemandRecorder({ repo: repos.prewarm, clock });
   const delivery = createDeliveryService({
     assets, repos, store, engine, frames, singleFlight: coordination.singleFlight, cpu,
     metrics, clock, logger, limits, autoAvif: config.autoAvif, scanning: scanner !== undefined,
     memoryCacheBytes: config.variantMemoryBytes, signedTransforms: config.signedTransforms, presets: config.presets, tenantIsolation: config.tenantIsolation,
     renderBudget: clientLimits.renderBudget,
-    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset, ...(graph ? { graph } : {}),
+    variantCache, maxRecipesPerAsset: config.maxRecipesPerAsset, ...(graph ? { graph } : {}), demand,
     jobs: { queue, failures: renderFailures, onMiss: config.asyncVariants, retryAfterSeconds: RENDER_RETRY_AFTER_SECONDS },
     locationPrivate: createLocationPrivateOriginals({ store, scrubbers: [createLocationScrubber(), createSvgSanitiser()], cacheBytes: config.locationCacheBytes }),
     ...(config.deliveryRedirect === "store" && storage.downloads
       ? { redirect: { links: storage.downloads, ttlSeconds: config.deliveryRedirectTtlSeconds } } : {}),
   });
-  const renders = createRenderJobs({ renderer: delivery.renderer, repos, queue, failures: renderFailures, scanning: scanner !== undefined, logger });
+  const prewarm = createPrewarm(config, { repos, queue, renderer: delivery.renderer, clock, logger, metrics });
+  const renders = createRenderJobs({
+    renderer: delivery.renderer, repos, queue, failures: renderFailures, scanning: scanner !== undefined, logger, prewarm: prewarm.renders,
+  });
   const similar = createSimilarService({ assets, repos });
   const webhooks = createWebhooks(config, {
     repos, http: remoteHttp, queue, clock, logger,
@@ -224,7 +234,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const maintenance = createMaintenanceService({ repos, queue, sweep: uploads.sweep, gc: (o) => operations.gc.run(o) });
   const status = createStatusService({
     repos, store, queue, quotas, counters: fleet.totals, engine: engine.processorVersion, tools: [...probes, transcoder],
-    usageByTier: storeCare.service.usageByTier,
+    usageByTier: storeCare.service.usageByTier, prewarm: () => prewarm.service.figures(),
   });
 
   fillGaugesAtScrape(metricsRegistry, { queue, repos, status, usageByTier: storeCare.service.usageByTier, logger });
@@ -233,7 +243,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService,
+      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService, prewarm: prewarm.service,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
@@ -258,11 +268,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
         variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
         eventRetention.prune().catch((error: unknown) => logger.warn({ err: error }, "event retention pass failed"));
+        prewarm.service.prune().catch((error: unknown) => logger.warn({ err: error }, "could not drop old request counts"));
       }, config.sweepIntervalSeconds * 1000);
       sweepTimer.unref();
     }
     const handlers = instrument({
-      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits, renders }), replicate: storeCare.replicate,
+      ...createJobHandlers({ repos, store, queue, scanner, hls, engine, probes, clock, logger, limits, renders, prewarm: prewarm.service }), replicate: storeCare.replicate,
       "webhook-deliver": webhooks.delivery.deliver,
     }, metrics);
     storeCare.startSchedule();
@@ -281,7 +292,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, logger, startWorker, gc: operations.gc,
+    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, prewarm: prewarm.service, logger, startWorker, gc: operations.gc,
     videoTools: () => Promise.all([ffprobe.status(), transcoder.status()]),
     async listen() {
       if (!app) throw new Error("this runtime has no API role");
@@ -318,24 +329,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     },
   };
 }
-
-/** What `GET /v1/capabilities` tells clients about the upload paths. */
-function capabilitiesOf(config: Config, store: BlobStore): Capabilities {
-  return {
-    maxUploadBytes: config.maxUploadBytes,
-    uploads: {
-      direct: store.capabilities.presign ? "store" : "service",
-      multipartThreshold: config.multipartThreshold,
-      partSize: config.partSize,
-      urlTtlSeconds: config.uploadUrlTtlSeconds,
-      sessionTtlSeconds: config.uploadSessionTtlSeconds,
-    },
-    tus: { endpoint: "/v1/tus", version: "1.0.0", maxSize: config.maxUploadBytes },
-    allowedTypes: config.allowedTypes,
-  };
-}
-
-
 
 /** Tells every running process of a deployment about a revocation made outside them (`assetd token --revoke`). */
 export async function announceRevocation(config: Config, jti: string): Promise<void> {

@@ -69,6 +69,17 @@ program.command("lifecycle")
   .option("--limit <n>", "originals to move in this pass at most (default 1000)", limitOption)
   .action((options: { limit?: number }) => passCommand("lifecycle", options));
 
+const prewarmCommand = async (assetId: string | undefined, options: { owner?: string; top?: number; dryRun?: boolean }) =>
+  (await import("./prewarm.js")).prewarmCommand(assetId, options);
+
+program.command("prewarm")
+  .description("queue renders of the recipes most requested on an owner's assets of the same type, for one ready asset or all of an owner's (JSON report)")
+  .argument("[asset-id]", "the ready asset to prewarm")
+  .option("--owner <owner>", "prewarm every ready asset of this owner")
+  .option("--top <n>", "recipes per asset (default ASSETD_PREWARM_TOP, or 3 when that is 0)", limitOption)
+  .option("--dry-run", "report the prediction without queueing anything")
+  .action(prewarmCommand);
+
 registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -7,6 +7,7 @@ import type { StorageLocation } from "../domain/storage-url.js";
 import type { TrustedHost } from "../domain/trusted-hosts.js";
 import { fetchConfig, type FetchConfig } from "./fetch.js";
 import { webhookConfig, type WebhookConfig } from "./webhooks.js";
+import { prewarmConfig } from "./prewarm.js";
 import {
   tracesExporter,
   boolean, bytes, clamdAddress, corsOrigins, databaseUrl, decimal, deliveryRedirect, integer, list, oneOf, optionalPort, pattern, presets,
@@ -103,6 +104,8 @@ export interface Config {
   intermediates: boolean;
   /** ASSETD_ASYNC_VARIANTS: a variant miss answers 202 and a `render-variant` job renders it. */
   asyncVariants: boolean;
+  /** Demand prediction (ASSETD_PREWARM_*): recipes predicted per new asset (0: off), render-slot share, window. */
+  prewarm: { top: number; cpuShare: number; windowDays: number };
   /** ASSETD_INTERMEDIATE_MIN_PIXELS: sources below this render every variant from the original. */
   intermediateMinPixels: number;
   /** Originals with their location removed, kept in memory for non-owners (0 scrubs on every request). */
@@ -229,6 +232,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxRecipesPerAsset: integer(read, "ASSETD_MAX_RECIPES_PER_ASSET", 64, 1, 100_000),
     intermediates: boolean(read, "ASSETD_INTERMEDIATES", true),
     asyncVariants: boolean(read, "ASSETD_ASYNC_VARIANTS", false),
+    prewarm: prewarmConfig(read),
     intermediateMinPixels: integer(read, "ASSETD_INTERMEDIATE_MIN_PIXELS", 8_000_000, 1, Number.MAX_SAFE_INTEGER),
     locationCacheBytes: bytes(read, "ASSETD_LOCATION_CACHE_BYTES", 64 * 1024 * 1024, 0),
     metaCacheSize: integer(read, "ASSETD_META_CACHE_SIZE", 10_000, 0, 10_000_000),

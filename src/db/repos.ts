@@ -8,6 +8,7 @@ import { createBlobRepo } from "./repos/blobs.js";
 import { createCounterRepo, createGcRepo } from "./repos/gc.js";
 import { createTrashRepo } from "./repos/trash.js";
 import { createPassRepo } from "./repos/passes.js";
+import { createPrewarmRepo } from "./repos/prewarm.js";
 import { createEventLogRepo } from "./repos/event-log.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
 import { createQuotaRepo } from "./repos/quotas.js";
@@ -42,6 +43,7 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     passes: createPassRepo(db),
     eventLog: createEventLogRepo(db),
     webhooks: createWebhookRepo(db),
+    prewarm: createPrewarmRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

@@ -207,6 +207,26 @@ export interface WebhookAttemptTable {
   response_body: string | null;
 }
 
+/** Requests per owner, asset kind, canonical recipe and epoch day (migration 010). */
+export interface RecipeDemandTable {
+  owner: string;
+  kind: string;
+  recipe: string;
+  day: number;
+  requests: number;
+}
+
+/** A variant a prewarm rendered; `requested_at`: its first request after that (migration 010). */
+export interface PrewarmVariantTable {
+  cache_key: string;
+  asset_id: string;
+  owner: string;
+  kind: string;
+  recipe: string;
+  rendered_at: number;
+  requested_at: number | null;
+}
+
 export interface Database {
   blob: BlobTable;
   asset: AssetTable;
@@ -223,4 +243,6 @@ export interface Database {
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
   webhook_attempt: WebhookAttemptTable;
+  recipe_demand: RecipeDemandTable;
+  prewarm_variant: PrewarmVariantTable;
 }

@@ -17,6 +17,7 @@ import type { IngestService } from "../services/ingest.js";
 import type { ImportService } from "../services/imports.js";
 import type { WebhookService } from "../services/webhooks.js";
 import type { MaintenanceService } from "../services/maintenance.js";
+import type { PrewarmService } from "../services/prewarm.js";
 import type { QuotaService } from "../services/quotas.js";
 import type { SimilarService } from "../services/similar.js";
 import type { VariantListing } from "../services/variant-list.js";
@@ -75,6 +76,8 @@ export interface AppDeps {
   storyboards?: StoryboardService;
   uploads: UploadService;
   maintenance: MaintenanceService;
+  /** Demand prediction on demand (`POST /v1/admin/prewarm`). */
+  prewarm?: Pick<PrewarmService, "run">;
   quotas: QuotaService;
   status: StatusService;
   acl: AclService;
@@ -173,7 +176,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.storyboards) await api.register(storyboardRoutes, { storyboards: deps.storyboards, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });
     if (deps.storeCare) await api.register(storeCareRoutes, { care: deps.storeCare });
-    await api.register(adminRoutes, { maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService });
+    await api.register(adminRoutes, {
+      maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService, ...(deps.prewarm ? { prewarm: deps.prewarm } : {}),
+    });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
   await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });

@@ -79,6 +79,14 @@ export function createMetricsRegistry(): MetricsRegistry {
     name: "assetd_transform_rejected_total", help: "Transforms turned away", labelNames: ["reason"] as const,
     registers: [registry],
   });
+  const prewarmed = new Counter({
+    name: "assetd_prewarm_rendered_total", help: "Variants rendered by prewarm (demand prediction) before anyone asked for them",
+    registers: [registry],
+  });
+  const prewarmRequested = new Counter({
+    name: "assetd_prewarm_requested_total", help: "Prewarmed variants requested afterwards (each once): predictions that paid",
+    registers: [registry],
+  });
   const ingestedBytes = new Counter({
     name: "assetd_ingested_bytes_total", help: "Bytes received by uploads", registers: [registry],
   });
@@ -139,6 +147,8 @@ export function createMetricsRegistry(): MetricsRegistry {
       evictedBytes.inc(bytes);
     },
     transformRejected: (reason) => rejected.inc({ reason }),
+    prewarmRendered: () => prewarmed.inc(),
+    prewarmRequested: (count) => prewarmRequested.inc(count),
     ingested: (bytes, deduplicated) => {
       ingestedBytes.inc(bytes);
       uploads.inc({ deduplicated: String(deduplicated) });

@@ -5,7 +5,7 @@
  * Delivery is at least once: a handler may run again after a crash, so handlers are
  * idempotent (keyed by content hash, asset id or cache key).
  */
-export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "render-variant", "webhook-deliver"] as const;
+export const JOB_NAMES = ["scan", "extract-metadata", "transcode-hls", "replicate", "render-variant", "webhook-deliver", "prewarm"] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobPayloads {
@@ -26,11 +26,18 @@ export interface JobPayloads {
   /**
    * One variant of a ready asset, keyed by its cache key: `query` is the transform query
    * (`w=300&fmt=webp`), `accept` the Accept header it was asked with, `client` who pays for
-   * the render under ASSETD_RENDER_BUDGET.
+   * the render under ASSETD_RENDER_BUDGET; `prewarm`: queued by demand prediction, rendered
+   * within ASSETD_PREWARM_CPU_SHARE and recorded as prewarmed.
    */
-  "render-variant": { assetId: string; query: string; accept?: string; client?: string };
+  "render-variant": { assetId: string; query: string; accept?: string; client?: string; prewarm?: true };
   /** One webhook delivery (an outbox row), keyed by its id; sent again only until it is delivered. */
   "webhook-deliver": { deliveryId: string };
+  /**
+   * Demand prediction for an asset that has just become ready, keyed by asset id: queues
+   * `render-variant` (prewarm) for the recipes its owner's assets of its kind were asked
+   * for most; `eager`: what the upload named already (not predicted again).
+   */
+  prewarm: { assetId: string; eager?: string[] };
 }
 
 /**

@@ -10,6 +10,10 @@ export interface Metrics {
   /** Variants removed by the cache budget's eviction pass, and their bytes. */
   variantsEvicted(count: number, bytes: number): void;
   transformRejected(reason: "overloaded"): void;
+  /** A variant rendered by prewarm (demand prediction). */
+  prewarmRendered(): void;
+  /** Prewarmed variants requested for the first time since their render. */
+  prewarmRequested(count: number): void;
   ingested(bytes: number, deduplicated: boolean): void;
   jobFinished(name: string, outcome: "done" | "failed", seconds: number): void;
   /** A delivery lookup of an asset's facts: answered from the hot-metadata cache, or read from the database. */
@@ -20,7 +24,7 @@ export interface Metrics {
 
 export const noopMetrics: Metrics = {
   variantHit() {}, variantMiss() {}, variantRendered() {}, intermediateRendered() {}, variantCollapsed() {}, variantsEvicted() {}, transformRejected() {},
-  ingested() {}, jobFinished() {}, metaCacheLookup() {}, metaCacheInvalidated() {},
+  prewarmRendered() {}, prewarmRequested() {}, ingested() {}, jobFinished() {}, metaCacheLookup() {}, metaCacheInvalidated() {},
 };
 
 /** What the HTTP layer reports, and the exposition it serves at /metrics. */

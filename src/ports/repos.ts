@@ -6,6 +6,7 @@ import type { AssetStatus, Failure } from "../domain/states.js";
 import type { CounterRepo, GcRepo, TrashRepo } from "./gc.js";
 import type { PassRepo } from "./scheduler.js";
 import type { WebhookRepo } from "./webhooks.js";
+import type { PrewarmRepo } from "./prewarm.js";
 
 export type { AssetEvent, AssetFilter, AssetMeta, AssetRow, QuotaRow, Visibility };
 
@@ -269,6 +270,8 @@ export interface Repos {
   readonly passes: PassRepo;
   readonly eventLog: EventLogRepo;
   readonly webhooks: WebhookRepo;
+  /** Access statistics for demand prediction, and what prediction rendered (ports/prewarm.ts). */
+  readonly prewarm: PrewarmRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.

@@ -22,6 +22,7 @@ import type { AssetService } from "./assets.js";
 import { blobSource } from "./blob-source.js";
 import { ByteCache } from "./byte-cache.js";
 import type { VariantCache } from "./variant-cache.js";
+import type { DemandRecorder } from "./demand.js";
 import type { VariantGraph } from "./variant-graph.js";
 import { assertRecipeAllowed, normaliseRecipe } from "./variant-recipe.js";
 import { createInFlight } from "./in-flight.js";
@@ -69,6 +70,8 @@ export interface DeliveryDeps {
   variantCache: Pick<VariantCache, "stored" | "onEvicted">;
   /** ASSETD_MAX_RECIPES_PER_ASSET. */
   maxRecipesPerAsset: number;
+  /** Counts each served request's recipe per owner and asset kind (what prewarm predicts from). */
+  demand?: Pick<DemandRecorder, "record" | "flush">;
   /** The transformation graph (ASSETD_INTERMEDIATES); undefined: every variant from the original. */
   graph?: VariantGraph;
   /** Render jobs (`render-variant`): eager variants, and every miss with ASSETD_ASYNC_VARIANTS. */
@@ -148,8 +151,11 @@ export function createDeliveryService(deps: DeliveryDeps) {
       throw new AppError("signature_required", "transforms other than presets need a signed URL for this asset");
     }
     const { recipe, cacheKey, frames } = resolve(asset, planned.recipe);
+    // Demand is the recipe as asked (before clamping to this source), so it predicts for other sizes too.
+    const demanded = () => deps.demand?.record(asset.owner, asset.kind, canonicalRecipe(planned.recipe));
     const hit = await readCached(cacheKey);
     if (hit) {
+      demanded();
       metrics.variantHit();
       countHit(cacheKey);
       return { asset, cacheKey, ...hit, negotiated, cache: "HIT", renderMs: 0 };
@@ -158,6 +164,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     const failed = deps.jobs?.onMiss ? await deps.jobs.failures.find(cacheKey) : undefined;
     if (failed) throw failed;
     await assertRecipeAllowed(repos, deps.maxRecipesPerAsset, caller, asset, query, access.signed === true);
+    demanded();
 
     metrics.variantMiss();
     // Hits are free; a client whose renders used up this minute's budget waits for the next.
@@ -298,11 +305,17 @@ export function createDeliveryService(deps: DeliveryDeps) {
     } else pendingHits.set(cacheKey, { count: 1, at });
   }
 
+  /** Writes the batched access statistics: hits (and prewarmed variants' first requests), request counts per recipe. */
   async function flushHits(): Promise<void> {
-    if (pendingHits.size === 0) return;
-    const batch = new Map(pendingHits);
-    pendingHits.clear();
-    await repos.variants.recordHits(batch);
+    if (pendingHits.size > 0) {
+      const batch = new Map(pendingHits);
+      pendingHits.clear();
+      await repos.variants.recordHits(batch);
+      // A prewarmed variant's first request after its render: the prediction paid.
+      const requested = await repos.prewarm.markRequested([...batch.keys()], clock.now());
+      if (requested > 0) metrics.prewarmRequested(requested);
+    }
+    await deps.demand?.flush();
   }
 
   /** Whether some engine can make stills of this content (the manifest then lists preset URLs). */

@@ -10,6 +10,7 @@ import type { HlsService } from "./hls.js";
 import type { MediaProbe } from "../ports/media-probe.js";
 import type { Logger } from "../ports/logger.js";
 import type { AssetMeta, Repos } from "../ports/repos.js";
+import type { PrewarmService } from "./prewarm.js";
 import type { RenderJobs } from "./render-jobs.js";
 
 export interface JobDeps {
@@ -28,6 +29,8 @@ export interface JobDeps {
   limits: RenderLimits;
   /** Variants rendered by jobs (render-variant, and the eager ones an upload named). */
   renders: Pick<RenderJobs, "job" | "eager">;
+  /** Demand prediction: queued once an asset is ready (the `prewarm` job). */
+  prewarm: Pick<PrewarmService, "afterReady" | "job">;
 }
 
 /**
@@ -80,11 +83,16 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate" 
 
     "render-variant": (payload, ctx) => deps.renders.job(payload, ctx.signal),
 
+    prewarm: (payload) => deps.prewarm.job(payload),
+
     async "extract-metadata"({ assetId, scanned, reprocess, eager }) {
       const asset = await repos.assets.get(assetId);
       const expected = reprocess ? "ready" : "verified";
-      // A retry after the asset became ready but before its eager variants were queued.
-      if (!reprocess && asset?.status === "ready" && eager?.length) return deps.renders.eager(assetId, eager);
+      // A retry after the asset became ready but before its eager variants (or its prediction) were queued.
+      if (!reprocess && asset?.status === "ready") {
+        if (eager?.length) await deps.renders.eager(assetId, eager);
+        return deps.prewarm.afterReady(assetId, eager);
+      }
       if (!asset || asset.status !== expected || !asset.blobSha256) return;
       const blob = await repos.blobs.get(asset.blobSha256);
       if (!blob) throw new Error(`content record ${asset.blobSha256} missing for asset ${assetId}`);
@@ -125,8 +133,9 @@ export function createJobHandlers(deps: JobDeps): Omit<JobHandlers, "replicate" 
         from: "verified", to: "ready", reason: scanned ? "virus scan clean; metadata extracted" : "metadata extracted",
         at: clock.now(), meta,
       });
-      // Eager variants render now, each in a job of its own.
+      // Eager variants render now, each in a job of its own; then what demand predicts.
       if (eager?.length) await deps.renders.eager(assetId, eager);
+      await deps.prewarm.afterReady(assetId, eager);
     },
   };
 }

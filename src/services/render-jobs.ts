@@ -1,7 +1,9 @@
 import type { Query, Recipe } from "../domain/recipe.js";
-import { DELIVERY_PARAMS } from "../domain/recipe.js";
+import { canonicalRecipe, DELIVERY_PARAMS } from "../domain/recipe.js";
 import { servingRefusal } from "../domain/servability.js";
 import type { ByteRange } from "../ports/blob-store.js";
+import type { CpuBudget } from "../ports/cpu-budget.js";
+import type { PrewarmedVariant } from "../ports/prewarm.js";
 import type { FrameSource } from "../ports/frame-source.js";
 import { PermanentJobError, type JobPayloads, type JobQueue } from "../ports/job-queue.js";
 import type { Logger } from "../ports/logger.js";
@@ -29,15 +31,22 @@ export interface RenderJobDeps {
   /** With a virus scanner configured only scanned content is rendered. */
   scanning: boolean;
   logger: Logger;
+  /**
+   * Renders queued by prewarm: run within `gate` (ASSETD_PREWARM_CPU_SHARE of the render
+   * slots), and each variant they store is recorded as prewarmed.
+   */
+  prewarm?: { gate: Pick<CpuBudget, "run">; rendered(variant: Omit<PrewarmedVariant, "at">): Promise<void> };
 }
 
 /** Queues the render of one variant, once per cache key while it waits or runs. */
 export async function enqueueRender(
-  queue: Pick<JobQueue, "enqueue">, job: { assetId: string; query: string; accept?: string | undefined; client?: string | undefined }, cacheKey: string,
+  queue: Pick<JobQueue, "enqueue">,
+  job: { assetId: string; query: string; accept?: string | undefined; client?: string | undefined; prewarm?: boolean }, cacheKey: string,
 ): Promise<void> {
   await queue.enqueue("render-variant", {
     assetId: job.assetId, query: job.query,
     ...(job.accept !== undefined ? { accept: job.accept } : {}), ...(job.client !== undefined ? { client: job.client } : {}),
+    ...(job.prewarm ? { prewarm: true as const } : {}),
   }, { key: cacheKey });
 }
 
@@ -82,7 +91,15 @@ export function createRenderJobs(deps: RenderJobDeps) {
         const resolved = renderer.resolve(asset, renderer.plan(parseQuery(payload.query), payload.accept).recipe);
         cacheKey = resolved.cacheKey;
         if (await renderer.cached(cacheKey)) return;
-        await renderer.produce(asset, resolved.recipe, cacheKey, resolved.frames, signal, payload.client);
+        const key = cacheKey;
+        const render = () => renderer.produce(asset, resolved.recipe, key, resolved.frames, signal, payload.client);
+        if (payload.prewarm && deps.prewarm) {
+          // A guess renders only within its share of the slots: the rest stay free for requests.
+          await deps.prewarm.gate.run(render, { patient: true, ...(signal ? { signal } : {}) });
+          await deps.prewarm.rendered({ cacheKey: key, assetId: asset.id, owner: asset.owner, kind: asset.kind, recipe: canonicalRecipe(resolved.recipe) });
+        } else {
+          await render();
+        }
       } catch (error) {
         if (!isPermanentRenderFailure(error)) throw error;
         if (cacheKey) await deps.failures.record(cacheKey, error);

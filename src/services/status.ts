@@ -17,6 +17,8 @@ export interface StatusDeps {
   engine: string;
   /** Optional media tools (probes, the transcoder): reported, never a reason to be unready. */
   tools: ReadonlyArray<{ status(): Promise<ToolStatus> }>;
+  /** Variants rendered by prewarm and how many were requested afterwards (admins only). */
+  prewarm?: () => Promise<{ variants: number; requested: number; hitShare: number }>;
   /** Stored originals per tier (admins only). */
   usageByTier?: () => Promise<Record<"hot" | "cold", { blobs: number; bytes: number }>>;
 }
@@ -48,6 +50,7 @@ export function createStatusService(deps: StatusDeps) {
       physicalBytes: stats.physicalBytes,
       dedupSavedBytes: Math.max(0, stats.logicalBytes - stats.physicalBytes),
       ...(caller.admin ? await serviceWide(stats.variants) : {}),
+      ...(caller.admin && deps.prewarm ? { prewarm: await deps.prewarm() } : {}),
       ...(caller.admin && deps.usageByTier ? { storage: { byTier: await deps.usageByTier() } } : {}),
       queues: await deps.queue.depth(),
       ...(quota ? { quota } : {}),

@@ -11,6 +11,7 @@ import { replicaTier } from "./006-replica-tier.js";
 import { graph } from "./007-graph.js";
 import { webhooks } from "./008-webhooks.js";
 import { eventRetention } from "./009-event-retention.js";
+import { prewarm } from "./010-prewarm.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -27,6 +28,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "007_graph": graph,
     "008_webhooks": webhooks,
     "009_event_retention": eventRetention(dialect),
+    "010_prewarm": prewarm,
   };
 }
 

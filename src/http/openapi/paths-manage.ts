@@ -1,5 +1,5 @@
 import { PERMISSIONS } from "../../domain/grants.js";
-import { quotaSchema, reprocessSchema } from "../routes/admin.js";
+import { prewarmSchema, quotaSchema, reprocessSchema } from "../routes/admin.js";
 import { passSchema } from "../routes/store-care.js";
 import { subscribeSchema } from "../routes/webhooks.js";
 import { empty, errors, items, json, jsonBody, LOCATION, object, type RouteDocs } from "./route-doc.js";
@@ -118,6 +118,12 @@ export const MANAGE_DOCS: RouteDocs = {
       ],
     }),
     response: { 204: empty("revoked"), ...errors(400, 403) },
+  }),
+  "POST /v1/admin/prewarm": admin("Queue renders of the recipes predicted for ready assets now", {
+    description: "For one ready asset (assetId) or every ready asset of an owner: the recipes most requested on the owner's assets of the same type in ASSETD_PREWARM_WINDOW_DAYS, those the asset lacks, up to top per asset. dryRun reports without queueing.",
+    body: jsonBody(jsonOf(prewarmSchema)),
+    optionalBody: true,
+    response: { 200: json("the prewarm report", object("report")), ...errors(400, 403, 404, 409) },
   }),
   "POST /v1/admin/scrub": admin("Re-hash stored originals now", { body: jsonBody(jsonOf(passSchema)), optionalBody: true }),
   "POST /v1/admin/lifecycle": admin("Move unread originals to the cold tier now", {

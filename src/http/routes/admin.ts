@@ -3,6 +3,8 @@ import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import { z } from "zod";
 import { ASSET_KINDS, type AssetKind } from "../../domain/media-types.js";
 import type { JobInfo, JobState, MaintenanceService } from "../../services/maintenance.js";
+import type { PrewarmService } from "../../services/prewarm.js";
+import { MAX_PREWARM_TOP } from "../../domain/prewarm.js";
 import type { QuotaService } from "../../services/quotas.js";
 import type { RevokeTarget, TokenService } from "../../services/tokens.js";
 import { requirePrincipal } from "../auth.js";
@@ -14,8 +16,16 @@ export const reprocessSchema = z.object({
   type: z.enum(ASSET_KINDS as [AssetKind, ...AssetKind[]]).optional(),
 }).strict();
 
+export const prewarmSchema = z.object({
+  assetId: z.string().min(1).optional(),
+  owner: z.string().min(1).max(256).optional(),
+  top: z.number().int().min(1).max(MAX_PREWARM_TOP).optional(),
+  dryRun: z.boolean().optional(),
+}).strict();
+
 export interface AdminRouteDeps {
   maintenance: MaintenanceService;
+  prewarm?: Pick<PrewarmService, "run">;
   quotas: QuotaService;
   tokens: TokenService;
 }
@@ -49,6 +59,21 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): P
       throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
     }
     return deps.maintenance.reprocess(parsed.data);
+  });
+
+  /**
+   * Demand prediction now, for one ready asset or every ready asset of an owner:
+   * `{assetId?, owner?, top?, dryRun?}` → what was queued (or, dry, would be).
+   */
+  app.post("/v1/admin/prewarm", async (request) => {
+    requireAdmin(request);
+    const parsed = prewarmSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameterError(issue.path.join(".") || "body", issue.message);
+    }
+    if (!deps.prewarm) throw new AppError("not_found", "prewarm is not available on this server");
+    return deps.prewarm.run(parsed.data);
   });
 
   app.get("/v1/admin/quotas", async (request) => {
