@@ -20,6 +20,7 @@ describe("transformQuery", () => {
     { sharpen: 2.5, page: 3, t: 1.5 },
     { w: 100, h: 100, pos: "attention" },
     { w: 100, h: 100, fit: "fill", pos: "west" },
+    { crop: { x: 10, y: 0, w: 300, h: 200 }, w: 150, fmt: "webp" },
   ];
   for (const transform of cases) {
     it(`matches the server for ${JSON.stringify(transform)}`, () => {
@@ -45,6 +46,8 @@ describe("transformQuery", () => {
     expect(() => transformQuery({ w: 1.5 })).toThrow(RangeError);
     expect(() => transformQuery({ bg: "red" })).toThrow(RangeError);
     expect(() => transformQuery({ rotate: 45 as 90 })).toThrow(RangeError);
+    expect(() => transformQuery({ crop: { x: -1, y: 0, w: 10, h: 10 } })).toThrow(RangeError);
+    expect(() => transformQuery({ crop: { x: 0, y: 0, w: 0, h: 10 } })).toThrow(RangeError);
   });
 
   it("builds delivery URLs under the base URL", () => {

@@ -99,7 +99,7 @@ const DERIVABLE_SOURCES = new Set(["jpeg", "png", "webp", "avif", "tiff"]);
  * no `page`/`t`, no animation or pages, no smart crops (`entropy`/`attention` analyse pixels), no `sharpen`,
  * no two-sided `inside`,
  * no parameter this rule does not know (a new parameter is from the original until shown
- * equivalent), and only when the output is at least `oversample` times smaller per side.
+ * equivalent: `crop` counts source pixels, so it always renders from the original), and only when the output is at least `oversample` times smaller per side.
  */
 export function chooseDerivation(recipe: Recipe, source: SourceFacts, policy: LadderPolicy | undefined): Derivation | undefined {
   if (!policy) return undefined;

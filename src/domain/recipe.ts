@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { InvalidParameterError } from "./errors.js";
 import type { WebImageFormat } from "./media-types.js";
+import { cropBox, parseAdjustments } from "./recipe-adjust.js";
+import { flag, int, num, oneOf, type Raw } from "./recipe-values.js";
 
 /**
  * A variant is defined by a canonical recipe: the plain list of what to do to the source,
@@ -42,6 +44,8 @@ export interface Recipe {
   strip?: false;
   page?: number;
   t?: number;
+  /** `x,y,w,h` in source pixels (after EXIF orientation), applied before the resize. */
+  crop?: string;
 }
 
 /** A parsed request: the recipe plus whether the format is still to be negotiated. */
@@ -56,8 +60,6 @@ export type Query = Record<string, string | string[] | undefined>;
 
 /** Parameters that sit on delivery URLs but are not part of the recipe. */
 export const DELIVERY_PARAMS = new Set(["download", "exp", "sig"]);
-
-type Raw = Record<string, string>;
 
 export const DEFAULT_PRESETS: Readonly<Record<string, Raw>> = {
   thumb: { w: "150", h: "150", fit: "cover", fmt: "auto" },
@@ -114,7 +116,7 @@ export function parsePresets(value: unknown): Presets {
 }
 
 const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
-  "sharpen", "bg", "strip", "page", "t", "preset"]);
+  "sharpen", "bg", "strip", "page", "t", "preset", "crop"]);
 
 /** True when the query asks for a variant rather than the original. */
 export function hasTransform(query: Query): boolean {
@@ -185,6 +187,7 @@ export function parseTransform(query: Query, presets: Readonly<Record<string, Ra
   if (raw.strip !== undefined && !flag(raw, "strip")) r.strip = false;
   if (raw.page !== undefined) r.page = int(raw, "page", 1, 100_000);
   if (raw.t !== undefined) r.t = num(raw, "t", 0, 86_400);
+  parseAdjustments(raw, r);
   return { recipe: r, autoFormat };
 }
 
@@ -209,7 +212,7 @@ export function withFormat(request: TransformRequest, negotiated: OutputFormat):
   return request.autoFormat ? { ...request.recipe, fmt: negotiated } : request.recipe;
 }
 
-const ORDER: readonly (keyof Recipe)[] = ["page", "t", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
+const ORDER: readonly (keyof Recipe)[] = ["page", "t", "crop", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
   "blur", "sharpen", "bg", "fmt", "q", "strip"];
 
 /** `w=300&fmt=webp`: fixed key order, defaults already dropped by the parser. */
@@ -226,37 +229,6 @@ export function canonicalRecipe(recipe: Recipe): string {
 /** sha256(blobSha256 + ":" + canonicalRecipe + ":" + processorVersion), hex. */
 export function variantCacheKey(blobSha256: string, recipe: Recipe, processorVersion: string): string {
   return createHash("sha256").update(`${blobSha256}:${canonicalRecipe(recipe)}:${processorVersion}`).digest("hex");
-}
-
-// ---- parameter parsing -------------------------------------------------------------
-
-function int(raw: Raw, key: string, min: number, max: number): number {
-  const text = raw[key]!;
-  if (!/^\d+$/.test(text)) throw new InvalidParameterError(key, `${key} must be an integer from ${min} to ${max}`);
-  const value = Number(text);
-  if (value < min || value > max) throw new InvalidParameterError(key, `${key} must be an integer from ${min} to ${max}`);
-  return value;
-}
-
-function num(raw: Raw, key: string, min: number, max: number): number {
-  const text = raw[key]!;
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(text)) throw new InvalidParameterError(key, `${key} must be a number from ${min} to ${max}`);
-  const value = Math.round(Number(text) * 1000) / 1000;
-  if (value < min || value > max) throw new InvalidParameterError(key, `${key} must be a number from ${min} to ${max}`);
-  return value;
-}
-
-function flag(raw: Raw, key: string): boolean {
-  const v = raw[key];
-  if (v === "" || v === "1" || v === "true") return true;
-  if (v === "0" || v === "false") return false;
-  throw new InvalidParameterError(key, `${key} must be 0 or 1`);
-}
-
-function oneOf<T extends string>(raw: Raw, key: string, allowed: readonly T[]): T {
-  const v = raw[key]!;
-  if ((allowed as readonly string[]).includes(v)) return v as T;
-  throw new InvalidParameterError(key, `${key} must be one of ${allowed.join(", ")}`);
 }
 
 const SIDES: Readonly<Record<string, string>> = {
@@ -292,10 +264,14 @@ export function parseColour(text: string): string {
  * side, `inside`, `outside` and `fill` the shrink factor is clamped to 1 either way, and
  * `cover` crops to at most the scaled image. Clamping such sides makes equal outputs one
  * recipe, hence one cache key (`w=5000` and `w=8000` on a 2560-wide photo are `w=2560`).
- * `contain` pads out to the requested box, so its sides are kept as asked.
+ * `contain` pads out to the requested box, so its sides are kept as asked. With `crop`
+ * the crop's size is what is resized, so it is the bound.
  */
-export function clampToSource(recipe: Recipe, source: { width: number; height: number }): Recipe {
+export function clampToSource(recipe: Recipe, image: { width: number; height: number }): Recipe {
   if (recipe.enlarge) return recipe;
+  // A crop is what gets resized: its size is the bound (when it fits; else the render refuses it).
+  const box = recipe.crop === undefined ? undefined : cropBox(recipe.crop);
+  const source = box ? { width: box.w, height: box.h } : image;
   if (recipe.w !== undefined && recipe.h !== undefined && recipe.fit === "contain") return recipe;
   const w = recipe.w !== undefined && recipe.w > source.width ? source.width : recipe.w;
   const h = recipe.h !== undefined && recipe.h > source.height ? source.height : recipe.h;

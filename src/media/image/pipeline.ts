@@ -5,6 +5,7 @@ import { autoOrient } from "./steps/auto-orient.js";
 import { background } from "./steps/background.js";
 import { blur } from "./steps/blur.js";
 import { colour } from "./steps/colour.js";
+import { crop } from "./steps/crop.js";
 import { flip } from "./steps/flip.js";
 import { flop } from "./steps/flop.js";
 import { load } from "./steps/load.js";
@@ -19,7 +20,7 @@ import type { Step } from "./steps/step.js";
  * the same recipe and must be the same image. sharp also has its own internal order for
  * the operations it records; this list is the order in which they mean something to us.
  */
-export const STEPS: readonly Step[] = [autoOrient, resize, rotate, flip, flop, blur, sharpen, background, colour, output];
+export const STEPS: readonly Step[] = [autoOrient, crop, resize, rotate, flip, flop, blur, sharpen, background, colour, output];
 
 /** Builds the sharp instance for a plan: load, then every step. Nothing is decoded yet. */
 export function buildPipeline(input: EngineInput, plan: RenderPlan): Sharp {

@@ -1,5 +1,6 @@
 import { AppError, InvalidParameterError } from "../../domain/errors.js";
 import type { Fit, Position, Recipe } from "../../domain/recipe.js";
+import { cropBox } from "../../domain/recipe-adjust.js";
 import type { WebImageFormat } from "../../domain/media-types.js";
 import type { RenderLimits } from "../../ports/image-engine.js";
 import type { ImageHeader } from "./header.js";
@@ -32,6 +33,8 @@ export interface RenderPlan {
     /** false for a rung of the intermediate ladder: the rung is already the cheap decode. */
     readonly fastShrinkOnLoad: boolean;
   };
+  /** `crop`: the rectangle kept, in upright source pixels, before the resize. */
+  readonly crop?: { readonly left: number; readonly top: number; readonly width: number; readonly height: number };
   readonly rotate?: 90 | 180 | 270;
   readonly flip: boolean;
   readonly flop: boolean;
@@ -102,7 +105,8 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
   const pageIndex = pageIndexOf(recipe, header);
   const format = chooseOutputFormat(recipe.fmt, header.format, header.hasAlpha);
 
-  const resized = resizedSize({ width: header.displayWidth, height: header.displayHeight }, {
+  const crop = cropOf(recipe, header);
+  const resized = resizedSize(crop ? { width: crop.width, height: crop.height } : { width: header.displayWidth, height: header.displayHeight }, {
     w: recipe.w, h: recipe.h, fit: recipe.fit, enlarge: recipe.enlarge === true,
   });
   const size = recipe.rotate === 90 || recipe.rotate === 270 ? { width: resized.height, height: resized.width } : resized;
@@ -137,6 +141,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
         fastShrinkOnLoad: options.fromRung !== true,
       },
     } : {}),
+    ...(crop ? { crop } : {}),
     ...(recipe.rotate !== undefined ? { rotate: recipe.rotate } : {}),
     flip: recipe.flip === true,
     flop: recipe.flop === true,
@@ -171,11 +176,26 @@ function assertOutputSize(size: Size, format: WebImageFormat, limits: RenderLimi
 
 /**
  * Operations libvips cannot apply to a strip of frames: 90/270 rotations and smart crops
- * throw, and a 180 rotation or a vertical flip of the strip would reverse the frame order.
+ * throw, a crop would cut the strip, and a 180 rotation or a vertical flip of the strip would reverse the frame order.
  */
 function frameSafe(recipe: Recipe, header: ImageHeader): boolean {
-  return recipe.rotate === undefined && recipe.flip !== true && header.orientation === 1 &&
+  return recipe.rotate === undefined && recipe.crop === undefined && recipe.flip !== true && header.orientation === 1 &&
     recipe.pos !== "entropy" && recipe.pos !== "attention";
+}
+
+/**
+ * `crop` against the upright page: a rectangle reaching outside it is refused like a page
+ * that does not exist (400 invalid_parameter naming `crop`), before anything is decoded.
+ */
+function cropOf(recipe: Recipe, header: ImageHeader): RenderPlan["crop"] {
+  if (recipe.crop === undefined) return undefined;
+  const { x, y, w, h } = cropBox(recipe.crop);
+  const width = header.displayWidth;
+  const height = header.displayHeight;
+  if (x + w > width || y + h > height) {
+    throw new InvalidParameterError("crop", `crop ${recipe.crop} does not lie inside the ${width}x${height} image`);
+  }
+  return { left: x, top: y, width: w, height: h };
 }
 
 function colourPlan(header: ImageHeader, strip: boolean): RenderPlan["colour"] {

@@ -1,0 +1,38 @@
+import { InvalidParameterError } from "./errors.js";
+import type { Recipe } from "./recipe.js";
+import type { Raw } from "./recipe-values.js";
+
+/** The largest crop offset or side accepted at the edge; whether it fits the image is checked at render. */
+export const MAX_CROP = 1_000_000;
+
+export interface CropBox {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+
+/**
+ * Parameters applied around the resize: `crop` (before it, in source pixels). Each is
+ * parsed to its canonical value, defaults dropped, so equal outputs share a cache key.
+ */
+export function parseAdjustments(raw: Raw, r: Recipe): void {
+  if (raw.crop !== undefined) r.crop = parseCrop(raw.crop);
+}
+
+/** `x,y,w,h`: integers, offsets >= 0, sides >= 1; canonical text without spaces or leading zeros. */
+export function parseCrop(text: string): string {
+  const parts = text.split(",");
+  const message = "crop must be x,y,w,h in source pixels: integers, x and y >= 0, w and h >= 1";
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,7}$/.test(p.trim()))) throw new InvalidParameterError("crop", message);
+  const [x, y, w, h] = parts.map((p) => Number(p.trim())) as [number, number, number, number];
+  if (w < 1 || h < 1) throw new InvalidParameterError("crop", message);
+  if (Math.max(x, y, w, h) > MAX_CROP) throw new InvalidParameterError("crop", `crop values must be at most ${MAX_CROP}`);
+  return `${x},${y},${w},${h}`;
+}
+
+/** The canonical `crop` text back as numbers. */
+export function cropBox(crop: string): CropBox {
+  const [x, y, w, h] = crop.split(",").map(Number) as [number, number, number, number];
+  return { x, y, w, h };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { InvalidParameterError } from "./errors.js";
+import { canonicalRecipe, clampToSource, parseTransform } from "./recipe.js";
+
+const canonical = (query: Record<string, string>) => canonicalRecipe(parseTransform(query).recipe);
+const refusal = (query: Record<string, string>): string | undefined => {
+  try {
+    parseTransform(query);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidParameterError);
+    return (error as InvalidParameterError).details?.parameter as string | undefined;
+  }
+};
+
+describe("crop", () => {
+  it("is x,y,w,h in canonical form, before the size", () => {
+    expect(canonical({ w: "200", crop: "010, 20,300,200" })).toBe("crop=10,20,300,200&w=200");
+    expect(canonical({ crop: "0,0,1,1" })).toBe("crop=0,0,1,1");
+  });
+
+  it("refuses what is not four integers with sides of at least 1, naming crop", () => {
+    for (const crop of ["1,2,3", "1,2,3,4,5", "a,b,c,d", "-1,0,10,10", "0,0,0,10", "0,0,10,0", "1.5,0,10,10", "", "0,0,2000000,1"]) {
+      expect(refusal({ crop })).toBe("crop");
+    }
+  });
+
+  it("clamps sides to the crop's size, which is what gets resized", () => {
+    const photo = { width: 2560, height: 1600 };
+    expect(canonicalRecipe(clampToSource(parseTransform({ crop: "0,0,400,300", w: "1000" }).recipe, photo))).toBe("crop=0,0,400,300&w=400");
+    expect(canonicalRecipe(clampToSource(parseTransform({ crop: "0,0,400,300", w: "300" }).recipe, photo))).toBe("crop=0,0,400,300&w=300");
+  });
+});

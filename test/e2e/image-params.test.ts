@@ -1,0 +1,69 @@
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, json, startApp, upload, type TestApp } from "../helpers/app.js";
+import { fixture } from "../helpers/fixtures.js";
+
+/** The delivery parameters beyond size and format: crop, tone, trim, byte budgets, Client Hints. */
+
+/** Largest per-channel difference between two raw buffers of the same shape. */
+function maxDifference(a: Buffer, b: Buffer): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+async function get(app: TestApp, token: string, path: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${app.url}${path}`, { headers: { ...bearer(token), ...headers } });
+  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe("image parameters", () => {
+  let app: TestApp;
+  let owner: string;
+  let photoId: string;
+  let rotatedId: string;
+  const photo = fixture("photos/olympus-e-m1-kite-2560x1600.jpg");
+  const rotated = fixture("orientation/orientation-6.jpg");
+
+  beforeAll(async () => {
+    app = await startApp();
+    owner = await app.token("olga");
+    photoId = (await upload(app, owner, photo, { "content-type": "image/jpeg", prefer: "wait=10" })).body.id;
+    rotatedId = (await upload(app, owner, rotated, { "content-type": "image/jpeg", prefer: "wait=10" })).body.id;
+  });
+  afterAll(() => app.close());
+
+  describe("crop", () => {
+    it("keeps the rectangle, then resizes it", async () => {
+      const { res, bytes } = await get(app, owner, `/a/${photoId}?crop=100,200,800,400&w=400&fmt=png`);
+      expect(res.status).toBe(200);
+      const meta = await sharp(bytes).metadata();
+      expect([meta.width, meta.height]).toEqual([400, 200]);
+    });
+
+    it("gives the pixels of sharp's extract of the original", async () => {
+      const { bytes } = await get(app, owner, `/a/${photoId}?crop=1000,600,64,48&fmt=png`);
+      const served = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect([served.info.width, served.info.height]).toEqual([64, 48]);
+      const reference = await sharp(photo).autoOrient().extract({ left: 1000, top: 600, width: 64, height: 48 }).raw().toBuffer();
+      expect(maxDifference(served.data, reference)).toBeLessThanOrEqual(2);
+    });
+
+    it("counts in upright pixels (after EXIF orientation)", async () => {
+      const upright = await sharp(rotated).autoOrient().metadata();
+      const { res, bytes } = await get(app, owner, `/a/${rotatedId}?crop=0,0,${upright.autoOrient?.width ?? upright.width},20&fmt=png`);
+      expect(res.status).toBe(200);
+      const reference = await sharp(rotated).autoOrient().toBuffer({ resolveWithObject: true });
+      const meta = await sharp(bytes).metadata();
+      expect([meta.width, meta.height]).toEqual([reference.info.width, 20]);
+    });
+
+    it("answers 400 naming crop for a malformed rectangle or one outside the image", async () => {
+      for (const query of ["crop=1,2,3", "crop=0,0,0,10", "crop=-1,0,10,10", "crop=2500,0,100,100", "crop=0,0,2560,1601"]) {
+        const res = await fetch(`${app.url}/a/${photoId}?${query}`, { headers: bearer(owner) });
+        expect(res.status, query).toBe(400);
+        expect((await json(res)).error, query).toMatchObject({ code: "invalid_parameter", parameter: "crop" });
+      }
+    });
+  });
+});
