@@ -21,6 +21,8 @@ describe("transformQuery", () => {
     { w: 100, h: 100, pos: "attention" },
     { w: 100, h: 100, fit: "fill", pos: "west" },
     { crop: { x: 10, y: 0, w: 300, h: 200 }, w: 150, fmt: "webp" },
+    { brightness: 1.2, contrast: 0.8, saturation: 0, w: 300 },
+    { brightness: 1, contrast: 1.00004, saturation: 2.5 },
   ];
   for (const transform of cases) {
     it(`matches the server for ${JSON.stringify(transform)}`, () => {
@@ -48,6 +50,8 @@ describe("transformQuery", () => {
     expect(() => transformQuery({ rotate: 45 as 90 })).toThrow(RangeError);
     expect(() => transformQuery({ crop: { x: -1, y: 0, w: 10, h: 10 } })).toThrow(RangeError);
     expect(() => transformQuery({ crop: { x: 0, y: 0, w: 0, h: 10 } })).toThrow(RangeError);
+    expect(() => transformQuery({ brightness: 3.5 })).toThrow(RangeError);
+    expect(() => transformQuery({ saturation: -1 })).toThrow(RangeError);
   });
 
   it("builds delivery URLs under the base URL", () => {

@@ -45,6 +45,10 @@ export interface Transform {
   t?: number;
   /** A rectangle of the (upright) source in pixels, kept before the resize; it must lie inside the image. */
   crop?: { x: number; y: number; w: number; h: number };
+  /** Multipliers 0..3; 1 (unchanged) is left out of the URL. */
+  brightness?: number;
+  contrast?: number;
+  saturation?: number;
 }
 
 export interface UrlOptions {
@@ -103,6 +107,10 @@ export function transformQuery(transform: Transform = {}): string {
   add("blur", t.blur === undefined ? undefined : decimal(t.blur, "blur", 0.3, 100));
   if (t.sharpen === true) add("sharpen", 1);
   else if (typeof t.sharpen === "number" && t.sharpen !== 0) add("sharpen", decimal(t.sharpen, "sharpen", 0.5, 10));
+  for (const key of ["brightness", "contrast", "saturation"] as const) {
+    const value = t[key] === undefined ? undefined : decimal(t[key], key, 0, 3);
+    if (value !== 1) add(key, value);
+  }
   add("bg", t.bg === undefined ? undefined : colour(t.bg));
   add("fmt", t.fmt === "jpg" ? "jpeg" : t.fmt);
   add("q", t.q === undefined ? undefined : integer(t.q, "q", 1, 100));

@@ -1,6 +1,6 @@
 import { InvalidParameterError } from "./errors.js";
 import type { Recipe } from "./recipe.js";
-import type { Raw } from "./recipe-values.js";
+import { num, type Raw } from "./recipe-values.js";
 
 /** The largest crop offset or side accepted at the edge; whether it fits the image is checked at render. */
 export const MAX_CROP = 1_000_000;
@@ -12,12 +12,22 @@ export interface CropBox {
   readonly h: number;
 }
 
+/** `brightness`, `contrast`, `saturation`: multipliers, 1 leaves the image unchanged. */
+export const TONE_RANGE = { min: 0, max: 3 } as const;
+export const TONES = ["brightness", "contrast", "saturation"] as const;
+
 /**
- * Parameters applied around the resize: `crop` (before it, in source pixels). Each is
- * parsed to its canonical value, defaults dropped, so equal outputs share a cache key.
+ * Parameters applied around the resize: `crop` (before it, in source pixels), the tone
+ * multipliers (after it). Each is parsed to its canonical value, defaults dropped (a tone
+ * of 1 is no parameter), so equal outputs share a cache key.
  */
 export function parseAdjustments(raw: Raw, r: Recipe): void {
   if (raw.crop !== undefined) r.crop = parseCrop(raw.crop);
+  for (const key of TONES) {
+    if (raw[key] === undefined) continue;
+    const value = num(raw, key, TONE_RANGE.min, TONE_RANGE.max);
+    if (value !== 1) r[key] = value;
+  }
 }
 
 /** `x,y,w,h`: integers, offsets >= 0, sides >= 1; canonical text without spaces or leading zeros. */

@@ -31,3 +31,17 @@ describe("crop", () => {
     expect(canonicalRecipe(clampToSource(parseTransform({ crop: "0,0,400,300", w: "300" }).recipe, photo))).toBe("crop=0,0,400,300&w=300");
   });
 });
+
+describe("brightness, contrast, saturation", () => {
+  it("are multipliers 0..3 in fixed order; 1 is the same recipe as none", () => {
+    expect(canonical({ saturation: "0.5", brightness: "1.25", contrast: "2", w: "100" })).toBe("w=100&brightness=1.25&contrast=2&saturation=0.5");
+    expect(canonical({ w: "100", brightness: "1", contrast: "1.0", saturation: "1.0004" })).toBe("w=100");
+    expect(canonical({ saturation: "0" })).toBe("saturation=0");
+  });
+
+  it("refuse values outside 0..3 or not numbers, naming the parameter", () => {
+    for (const key of ["brightness", "contrast", "saturation"]) {
+      for (const value of ["3.5", "-1", "abc", ""]) expect(refusal({ [key]: value })).toBe(key);
+    }
+  });
+});

@@ -46,6 +46,10 @@ export interface Recipe {
   t?: number;
   /** `x,y,w,h` in source pixels (after EXIF orientation), applied before the resize. */
   crop?: string;
+  /** Multipliers 0..3 (1, the identity, is never stored): luminance, contrast around mid-grey, chroma. */
+  brightness?: number;
+  contrast?: number;
+  saturation?: number;
 }
 
 /** A parsed request: the recipe plus whether the format is still to be negotiated. */
@@ -116,7 +120,8 @@ export function parsePresets(value: unknown): Presets {
 }
 
 const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
-  "sharpen", "bg", "strip", "page", "t", "preset", "crop"]);
+  "sharpen", "bg", "strip", "page", "t", "preset", "crop",
+  "brightness", "contrast", "saturation"]);
 
 /** True when the query asks for a variant rather than the original. */
 export function hasTransform(query: Query): boolean {
@@ -213,7 +218,7 @@ export function withFormat(request: TransformRequest, negotiated: OutputFormat):
 }
 
 const ORDER: readonly (keyof Recipe)[] = ["page", "t", "crop", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
-  "blur", "sharpen", "bg", "fmt", "q", "strip"];
+  "blur", "sharpen", "brightness", "contrast", "saturation", "bg", "fmt", "q", "strip"];
 
 /** `w=300&fmt=webp`: fixed key order, defaults already dropped by the parser. */
 export function canonicalRecipe(recipe: Recipe): string {

@@ -66,4 +66,41 @@ describe("image parameters", () => {
       }
     });
   });
+
+  describe("brightness, contrast, saturation", () => {
+    const mean = async (bytes: Buffer) => (await sharp(bytes).greyscale().stats()).channels[0]!.mean;
+    const spread = async (bytes: Buffer) => (await sharp(bytes).greyscale().stats()).channels[0]!.stdev;
+
+    it("brightness > 1 raises the mean luminance, < 1 lowers it", async () => {
+      const plain = (await get(app, owner, `/a/${photoId}?w=320&fmt=png`)).bytes;
+      const brighter = (await get(app, owner, `/a/${photoId}?w=320&fmt=png&brightness=1.5`)).bytes;
+      const darker = (await get(app, owner, `/a/${photoId}?w=320&fmt=png&brightness=0.5`)).bytes;
+      expect(await mean(brighter)).toBeGreaterThan((await mean(plain)) + 10);
+      expect(await mean(darker)).toBeLessThan((await mean(plain)) - 10);
+    });
+
+    it("contrast widens the spread of luminance, saturation 0 makes grey", async () => {
+      const plain = (await get(app, owner, `/a/${photoId}?w=320&fmt=png`)).bytes;
+      const contrasted = (await get(app, owner, `/a/${photoId}?w=320&fmt=png&contrast=1.5`)).bytes;
+      expect(await spread(contrasted)).toBeGreaterThan((await spread(plain)) * 1.2);
+      const grey = await sharp((await get(app, owner, `/a/${photoId}?w=320&fmt=png&saturation=0`)).bytes).removeAlpha().raw().toBuffer();
+      let chroma = 0;
+      for (let i = 0; i < grey.length; i += 3) chroma = Math.max(chroma, Math.abs(grey[i]! - grey[i + 1]!), Math.abs(grey[i + 1]! - grey[i + 2]!));
+      expect(chroma).toBeLessThanOrEqual(3);
+    });
+
+    it("value 1 is the plain variant: the same cache key", async () => {
+      const plain = await get(app, owner, `/a/${photoId}?w=320&fmt=webp`);
+      const one = await get(app, owner, `/a/${photoId}?w=320&fmt=webp&brightness=1&contrast=1.0&saturation=1`);
+      expect(one.res.headers.get("etag")).toBe(plain.res.headers.get("etag"));
+    });
+
+    it("answers 400 naming the parameter outside 0..3", async () => {
+      for (const key of ["brightness", "contrast", "saturation"]) {
+        const res = await fetch(`${app.url}/a/${photoId}?w=100&${key}=4`, { headers: bearer(owner) });
+        expect(res.status, key).toBe(400);
+        expect((await json(res)).error).toMatchObject({ code: "invalid_parameter", parameter: key });
+      }
+    });
+  });
 });

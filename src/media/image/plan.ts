@@ -40,6 +40,8 @@ export interface RenderPlan {
   readonly flop: boolean;
   readonly blur?: number;
   readonly sharpen?: number;
+  /** The tone multipliers (none of them 1). */
+  readonly tone?: { readonly brightness?: number; readonly contrast?: number; readonly saturation?: number };
   /** Set when alpha must be merged onto a colour (JPEG output, or an opaque `bg`). */
   readonly flatten?: Rgba;
   readonly colour: {
@@ -147,6 +149,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
     flop: recipe.flop === true,
     ...(recipe.blur !== undefined ? { blur: recipe.blur } : {}),
     ...(recipe.sharpen !== undefined ? { sharpen: recipe.sharpen } : {}),
+    ...(toneOf(recipe) ?? {}),
     ...(flatten ? { flatten } : {}),
     colour: colourPlan(header, recipe.strip !== false),
     output: {
@@ -181,6 +184,13 @@ function assertOutputSize(size: Size, format: WebImageFormat, limits: RenderLimi
 function frameSafe(recipe: Recipe, header: ImageHeader): boolean {
   return recipe.rotate === undefined && recipe.crop === undefined && recipe.flip !== true && header.orientation === 1 &&
     recipe.pos !== "entropy" && recipe.pos !== "attention";
+}
+
+function toneOf(recipe: Recipe): { tone: NonNullable<RenderPlan["tone"]> } | undefined {
+  const { brightness, contrast, saturation } = recipe;
+  if (brightness === undefined && contrast === undefined && saturation === undefined) return undefined;
+  return { tone: { ...(brightness !== undefined ? { brightness } : {}), ...(contrast !== undefined ? { contrast } : {}),
+    ...(saturation !== undefined ? { saturation } : {}) } };
 }
 
 /**
