@@ -23,6 +23,9 @@ describe("transformQuery", () => {
     { crop: { x: 10, y: 0, w: 300, h: 200 }, w: 150, fmt: "webp" },
     { brightness: 1.2, contrast: 0.8, saturation: 0, w: 300 },
     { brightness: 1, contrast: 1.00004, saturation: 2.5 },
+    { trim: true, w: 200 },
+    { trim: 40 },
+    { trim: false, w: 10 },
   ];
   for (const transform of cases) {
     it(`matches the server for ${JSON.stringify(transform)}`, () => {
@@ -52,6 +55,8 @@ describe("transformQuery", () => {
     expect(() => transformQuery({ crop: { x: 0, y: 0, w: 0, h: 10 } })).toThrow(RangeError);
     expect(() => transformQuery({ brightness: 3.5 })).toThrow(RangeError);
     expect(() => transformQuery({ saturation: -1 })).toThrow(RangeError);
+    expect(() => transformQuery({ trim: 256 })).toThrow(RangeError);
+    expect(() => transformQuery({ trim: true, crop: { x: 0, y: 0, w: 1, h: 1 } })).toThrow(RangeError);
   });
 
   it("builds delivery URLs under the base URL", () => {

@@ -45,6 +45,8 @@ export interface Transform {
   t?: number;
   /** A rectangle of the (upright) source in pixels, kept before the resize; it must lie inside the image. */
   crop?: { x: number; y: number; w: number; h: number };
+  /** Remove a uniform border: `true` (threshold 10) or a threshold 2..255. Not with `crop`. */
+  trim?: boolean | number;
   /** Multipliers 0..3; 1 (unchanged) is left out of the URL. */
   brightness?: number;
   contrast?: number;
@@ -91,6 +93,10 @@ export function transformQuery(transform: Transform = {}): string {
     const c = t.crop;
     add("crop", [integer(c.x, "crop.x", 0, MAX_CROP), integer(c.y, "crop.y", 0, MAX_CROP),
       integer(c.w, "crop.w", 1, MAX_CROP), integer(c.h, "crop.h", 1, MAX_CROP)].join(","));
+  }
+  if (t.trim !== undefined && t.trim !== false && t.trim !== 0) {
+    if (t.crop !== undefined) throw new RangeError("trim cannot be combined with crop");
+    add("trim", t.trim === true || t.trim === 1 ? 10 : integer(t.trim, "trim", 2, 255));
   }
   add("w", w);
   add("h", h);

@@ -23,11 +23,35 @@ export const TONES = ["brightness", "contrast", "saturation"] as const;
  */
 export function parseAdjustments(raw: Raw, r: Recipe): void {
   if (raw.crop !== undefined) r.crop = parseCrop(raw.crop);
+  if (raw.trim !== undefined) {
+    const threshold = parseTrim(raw.trim);
+    if (threshold !== undefined) {
+      if (r.crop !== undefined) throw new InvalidParameterError("trim", "trim cannot be combined with crop (crop counts the source's pixels)");
+      r.trim = threshold;
+    }
+  }
   for (const key of TONES) {
     if (raw[key] === undefined) continue;
     const value = num(raw, key, TONE_RANGE.min, TONE_RANGE.max);
     if (value !== 1) r[key] = value;
   }
+}
+
+/** The threshold `trim=1` (or a bare `trim`) means: sharp's default difference from the corner's colour. */
+export const DEFAULT_TRIM = 10;
+
+/**
+ * `trim=1`/`true` (threshold 10), `trim=2..255` (the threshold), `trim=0`/`false` (off):
+ * the threshold is recorded, so `trim=1` and `trim=10` are one recipe.
+ */
+export function parseTrim(text: string): number | undefined {
+  if (text === "0" || text === "false") return undefined;
+  if (text === "" || text === "1" || text === "true") return DEFAULT_TRIM;
+  if (/^\d{1,3}$/.test(text)) {
+    const value = Number(text);
+    if (value >= 2 && value <= 255) return value;
+  }
+  throw new InvalidParameterError("trim", "trim must be 1 (default threshold 10), 0, or a threshold from 2 to 255");
 }
 
 /** `x,y,w,h`: integers, offsets >= 0, sides >= 1; canonical text without spaces or leading zeros. */

@@ -45,3 +45,18 @@ describe("brightness, contrast, saturation", () => {
     }
   });
 });
+
+describe("trim", () => {
+  it("records the threshold: trim=1 is the default 10, trim=0 is no trim", () => {
+    expect(canonical({ trim: "1", w: "100" })).toBe("trim=10&w=100");
+    expect(canonical({ trim: "true" })).toBe(canonical({ trim: "10" }));
+    expect(canonical({ trim: "" })).toBe("trim=10");
+    expect(canonical({ trim: "40" })).toBe("trim=40");
+    expect(canonical({ trim: "0", w: "100" })).toBe("w=100");
+  });
+
+  it("refuses thresholds outside 1..255, non-integers and trim with crop, naming trim", () => {
+    for (const trim of ["256", "-1", "2.5", "yes", "1000"]) expect(refusal({ trim })).toBe("trim");
+    expect(refusal({ trim: "1", crop: "0,0,10,10" })).toBe("trim");
+  });
+});

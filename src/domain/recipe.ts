@@ -47,6 +47,8 @@ export interface Recipe {
   /** `x,y,w,h` in source pixels (after EXIF orientation), applied before the resize. */
   crop?: string;
   /** Multipliers 0..3 (1, the identity, is never stored): luminance, contrast around mid-grey, chroma. */
+  /** Removes a uniform border: the colour difference threshold (1..255; `trim=1` is 10). */
+  trim?: number;
   brightness?: number;
   contrast?: number;
   saturation?: number;
@@ -120,7 +122,7 @@ export function parsePresets(value: unknown): Presets {
 }
 
 const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
-  "sharpen", "bg", "strip", "page", "t", "preset", "crop",
+  "sharpen", "bg", "strip", "page", "t", "preset", "crop", "trim",
   "brightness", "contrast", "saturation"]);
 
 /** True when the query asks for a variant rather than the original. */
@@ -217,7 +219,7 @@ export function withFormat(request: TransformRequest, negotiated: OutputFormat):
   return request.autoFormat ? { ...request.recipe, fmt: negotiated } : request.recipe;
 }
 
-const ORDER: readonly (keyof Recipe)[] = ["page", "t", "crop", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
+const ORDER: readonly (keyof Recipe)[] = ["page", "t", "crop", "trim", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
   "blur", "sharpen", "brightness", "contrast", "saturation", "bg", "fmt", "q", "strip"];
 
 /** `w=300&fmt=webp`: fixed key order, defaults already dropped by the parser. */

@@ -103,4 +103,34 @@ describe("image parameters", () => {
       }
     });
   });
+
+  describe("trim", () => {
+    let borderedId: string;
+    beforeAll(async () => {
+      // A 300x200 photo inside a white border of 40 and 25 pixels.
+      const inner = await sharp(photo).resize(300, 200, { fit: "fill" }).png().toBuffer();
+      const bordered = await sharp(inner).extend({ top: 25, bottom: 25, left: 40, right: 40, background: "#ffffff" }).png().toBuffer();
+      borderedId = (await upload(app, owner, bordered, { "content-type": "image/png", prefer: "wait=10" })).body.id;
+    });
+
+    it("removes a uniform border: the inner size remains", async () => {
+      const { res, bytes } = await get(app, owner, `/a/${borderedId}?trim=1`);
+      expect(res.status).toBe(200);
+      const meta = await sharp(bytes).metadata();
+      expect([meta.width, meta.height]).toEqual([300, 200]);
+    });
+
+    it("trims before the resize", async () => {
+      const meta = await sharp((await get(app, owner, `/a/${borderedId}?trim=30&w=150`)).bytes).metadata();
+      expect([meta.width, meta.height]).toEqual([150, 100]);
+    });
+
+    it("answers 400 naming trim for a bad threshold or with crop", async () => {
+      for (const query of ["trim=300", "trim=abc", "trim=1&crop=0,0,10,10"]) {
+        const res = await fetch(`${app.url}/a/${borderedId}?${query}`, { headers: bearer(owner) });
+        expect(res.status, query).toBe(400);
+        expect((await json(res)).error, query).toMatchObject({ code: "invalid_parameter", parameter: "trim" });
+      }
+    });
+  });
 });

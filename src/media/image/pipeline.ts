@@ -14,6 +14,7 @@ import { resize } from "./steps/resize.js";
 import { rotate } from "./steps/rotate.js";
 import { sharpen } from "./steps/sharpen.js";
 import { tone } from "./steps/tone.js";
+import { trim } from "./steps/trim.js";
 import type { Step } from "./steps/step.js";
 
 /**
@@ -21,7 +22,7 @@ import type { Step } from "./steps/step.js";
  * the same recipe and must be the same image. sharp also has its own internal order for
  * the operations it records; this list is the order in which they mean something to us.
  */
-export const STEPS: readonly Step[] = [autoOrient, crop, resize, rotate, flip, flop, blur, sharpen, tone, background, colour, output];
+export const STEPS: readonly Step[] = [autoOrient, crop, trim, resize, rotate, flip, flop, blur, sharpen, tone, background, colour, output];
 
 /** Builds the sharp instance for a plan: load, then every step. Nothing is decoded yet. */
 export function buildPipeline(input: EngineInput, plan: RenderPlan): Sharp {

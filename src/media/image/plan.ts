@@ -35,6 +35,8 @@ export interface RenderPlan {
   };
   /** `crop`: the rectangle kept, in upright source pixels, before the resize. */
   readonly crop?: { readonly left: number; readonly top: number; readonly width: number; readonly height: number };
+  /** `trim`: the threshold of the border removed before the resize (the size is then only bounded). */
+  readonly trim?: number;
   readonly rotate?: 90 | 180 | 270;
   readonly flip: boolean;
   readonly flop: boolean;
@@ -144,6 +146,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
       },
     } : {}),
     ...(crop ? { crop } : {}),
+    ...(recipe.trim !== undefined ? { trim: recipe.trim } : {}),
     ...(recipe.rotate !== undefined ? { rotate: recipe.rotate } : {}),
     flip: recipe.flip === true,
     flop: recipe.flop === true,
@@ -179,10 +182,10 @@ function assertOutputSize(size: Size, format: WebImageFormat, limits: RenderLimi
 
 /**
  * Operations libvips cannot apply to a strip of frames: 90/270 rotations and smart crops
- * throw, a crop would cut the strip, and a 180 rotation or a vertical flip of the strip would reverse the frame order.
+ * throw, a crop or trim would cut the strip, and a 180 rotation or a vertical flip of the strip would reverse the frame order.
  */
 function frameSafe(recipe: Recipe, header: ImageHeader): boolean {
-  return recipe.rotate === undefined && recipe.crop === undefined && recipe.flip !== true && header.orientation === 1 &&
+  return recipe.rotate === undefined && recipe.crop === undefined && recipe.trim === undefined && recipe.flip !== true && header.orientation === 1 &&
     recipe.pos !== "entropy" && recipe.pos !== "attention";
 }
 
