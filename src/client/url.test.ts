@@ -26,6 +26,7 @@ describe("transformQuery", () => {
     { trim: true, w: 200 },
     { trim: 40 },
     { trim: false, w: 10 },
+    { maxBytes: 20_000, q: 70, w: 800, fmt: "webp" },
   ];
   for (const transform of cases) {
     it(`matches the server for ${JSON.stringify(transform)}`, () => {
@@ -56,6 +57,8 @@ describe("transformQuery", () => {
     expect(() => transformQuery({ brightness: 3.5 })).toThrow(RangeError);
     expect(() => transformQuery({ saturation: -1 })).toThrow(RangeError);
     expect(() => transformQuery({ trim: 256 })).toThrow(RangeError);
+    expect(() => transformQuery({ maxBytes: 1000 })).toThrow(RangeError);
+    expect(() => transformQuery({ maxBytes: 5000, strip: false })).toThrow(RangeError);
     expect(() => transformQuery({ trim: true, crop: { x: 0, y: 0, w: 1, h: 1 } })).toThrow(RangeError);
   });
 

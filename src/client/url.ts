@@ -37,6 +37,8 @@ export interface Transform {
   /** `auto` negotiates AVIF/WebP from the browser's Accept header. */
   fmt?: Format;
   q?: number;
+  /** A byte budget 1024..52428800: the highest quality up to `q` that fits, else a smaller size. Not with `strip: false`. */
+  maxBytes?: number;
   /** `false` keeps EXIF and ICC profiles; the default strips them. */
   strip?: boolean;
   /** PDF page, from 1. */
@@ -120,6 +122,10 @@ export function transformQuery(transform: Transform = {}): string {
   add("bg", t.bg === undefined ? undefined : colour(t.bg));
   add("fmt", t.fmt === "jpg" ? "jpeg" : t.fmt);
   add("q", t.q === undefined ? undefined : integer(t.q, "q", 1, 100));
+  if (t.maxBytes !== undefined) {
+    if (t.strip === false) throw new RangeError("maxBytes cannot be combined with strip: false");
+    add("max_bytes", integer(t.maxBytes, "maxBytes", 1024, 50 * 1024 * 1024));
+  }
   if (t.strip === false) add("strip", 0);
   // Commas are legal in a query and keep `crop=x,y,w,h` readable (and as the server writes it).
   return new URLSearchParams(pairs).toString().replace(/%2C/g, ",");

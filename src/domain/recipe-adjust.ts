@@ -1,6 +1,6 @@
 import { InvalidParameterError } from "./errors.js";
 import type { Recipe } from "./recipe.js";
-import { num, type Raw } from "./recipe-values.js";
+import { int, num, type Raw } from "./recipe-values.js";
 
 /** The largest crop offset or side accepted at the edge; whether it fits the image is checked at render. */
 export const MAX_CROP = 1_000_000;
@@ -11,6 +11,9 @@ export interface CropBox {
   readonly w: number;
   readonly h: number;
 }
+
+/** `max_bytes`: 1 KiB .. 50 MiB. */
+export const MAX_BYTES_RANGE = { min: 1024, max: 50 * 1024 * 1024 } as const;
 
 /** `brightness`, `contrast`, `saturation`: multipliers, 1 leaves the image unchanged. */
 export const TONE_RANGE = { min: 0, max: 3 } as const;
@@ -28,6 +31,12 @@ export function parseAdjustments(raw: Raw, r: Recipe): void {
     if (threshold !== undefined) {
       if (r.crop !== undefined) throw new InvalidParameterError("trim", "trim cannot be combined with crop (crop counts the source's pixels)");
       r.trim = threshold;
+    }
+  }
+  if (raw.max_bytes !== undefined) {
+    r.max_bytes = int(raw, "max_bytes", MAX_BYTES_RANGE.min, MAX_BYTES_RANGE.max);
+    if (raw.strip !== undefined && raw.strip !== "1" && raw.strip !== "true" && raw.strip !== "") {
+      throw new InvalidParameterError("max_bytes", "max_bytes cannot be combined with strip=0 (the search re-encodes pixels only)");
     }
   }
   for (const key of TONES) {

@@ -60,3 +60,16 @@ describe("trim", () => {
     expect(refusal({ trim: "1", crop: "0,0,10,10" })).toBe("trim");
   });
 });
+
+describe("max_bytes", () => {
+  it("is an integer budget after q in the canonical order", () => {
+    expect(canonical({ max_bytes: "20000", q: "70", w: "800" })).toBe("w=800&q=70&max_bytes=20000");
+    expect(canonical({ max_bytes: "1024" })).toBe("max_bytes=1024");
+    expect(canonical({ max_bytes: String(50 * 1024 * 1024), strip: "1" })).toBe(`max_bytes=${50 * 1024 * 1024}`);
+  });
+
+  it("refuses budgets outside 1 KiB..50 MiB, non-integers and strip=0, naming max_bytes", () => {
+    for (const value of ["1023", "52428801", "2e4", "1.5k", ""]) expect(refusal({ max_bytes: value })).toBe("max_bytes");
+    expect(refusal({ max_bytes: "20000", strip: "0" })).toBe("max_bytes");
+  });
+});

@@ -47,6 +47,11 @@ export interface Recipe {
   /** `x,y,w,h` in source pixels (after EXIF orientation), applied before the resize. */
   crop?: string;
   /** Multipliers 0..3 (1, the identity, is never stored): luminance, contrast around mid-grey, chroma. */
+  /**
+   * A byte budget (1 KiB..50 MiB): the highest quality up to `q` (or the format's default)
+   * whose output fits, found by a binary search; a smaller size when even the lowest does not.
+   */
+  max_bytes?: number;
   /** Removes a uniform border: the colour difference threshold (1..255; `trim=1` is 10). */
   trim?: number;
   brightness?: number;
@@ -122,7 +127,7 @@ export function parsePresets(value: unknown): Presets {
 }
 
 const KNOWN = new Set(["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur",
-  "sharpen", "bg", "strip", "page", "t", "preset", "crop", "trim",
+  "sharpen", "bg", "strip", "page", "t", "preset", "crop", "trim", "max_bytes",
   "brightness", "contrast", "saturation"]);
 
 /** True when the query asks for a variant rather than the original. */
@@ -220,7 +225,7 @@ export function withFormat(request: TransformRequest, negotiated: OutputFormat):
 }
 
 const ORDER: readonly (keyof Recipe)[] = ["page", "t", "crop", "trim", "w", "h", "fit", "pos", "enlarge", "rotate", "flip", "flop",
-  "blur", "sharpen", "brightness", "contrast", "saturation", "bg", "fmt", "q", "strip"];
+  "blur", "sharpen", "brightness", "contrast", "saturation", "bg", "fmt", "q", "max_bytes", "strip"];
 
 /** `w=300&fmt=webp`: fixed key order, defaults already dropped by the parser. */
 export function canonicalRecipe(recipe: Recipe): string {

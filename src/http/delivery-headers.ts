@@ -16,10 +16,13 @@ export function cacheControl(isPublic: boolean, pass: SignedPass | undefined, si
 
 /**
  * Cache detail (`X-Cache`, `Server-Timing`) for admins only: a HIT on someone's first
- * request would tell them another owner already asked for the same content.
+ * request would tell them another owner already asked for the same content. A render
+ * under `max_bytes` adds the quality it chose: `Server-Timing: render;dur=41.2, quality;desc=62`.
  */
-export function cacheDetail(request: FastifyRequest, reply: FastifyReply, cache: "HIT" | "MISS", renderMs?: number): void {
+export function cacheDetail(request: FastifyRequest, reply: FastifyReply, cache: "HIT" | "MISS", renderMs?: number, quality?: number): void {
   if (!request.caller?.admin) return;
   reply.header("X-Cache", cache);
-  if (renderMs !== undefined) reply.header("Server-Timing", cache === "HIT" ? "cache;desc=hit" : `render;dur=${renderMs.toFixed(1)}`);
+  if (renderMs === undefined) return;
+  const timing = cache === "HIT" ? "cache;desc=hit" : `render;dur=${renderMs.toFixed(1)}`;
+  reply.header("Server-Timing", quality === undefined || cache === "HIT" ? timing : `${timing}, quality;desc=${quality}`);
 }

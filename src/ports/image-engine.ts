@@ -26,6 +26,8 @@ export interface RenderedImage {
   format: OutputFormat;
   width: number;
   height: number;
+  /** `max_bytes`: the quality the search chose (lossy formats). */
+  quality?: number;
 }
 
 /**

@@ -220,7 +220,8 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return value;
   }
 
-  type Cached = { contentType: string; size: number; open(range?: ByteRange): Promise<Readable | Buffer> | Buffer };
+  /** `quality`: what a `max_bytes` search chose, known to the requests its render served. */
+  type Cached = { contentType: string; size: number; quality?: number; open(range?: ByteRange): Promise<Readable | Buffer> | Buffer };
 
   function inMemory(found: { contentType: string; data: Buffer }): Cached {
     const { data } = found;
@@ -292,7 +293,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
     logger.debug({ cacheKey, recipe: canonicalRecipe(recipe), ms: Math.round(performance.now() - started) }, "variant rendered");
     const rendered = { data: output.data, contentType: output.contentType };
     memory.set(cacheKey, rendered);
-    return inMemory(rendered);
+    return { ...inMemory(rendered), ...(output.quality !== undefined ? { quality: output.quality } : {}) };
   }
 
   /** Access statistics are batched: a hit must not cost a database write. */

@@ -39,6 +39,8 @@ export interface VariantResult {
   cache: "HIT" | "MISS";
   /** Milliseconds spent rendering (0 on a hit). */
   renderMs: number;
+  /** `max_bytes`: the quality chosen, on the responses of the render that chose it. */
+  quality?: number;
 }
 
 /** How a delivery request was authorised beyond its caller: a valid signed URL for it. */

@@ -133,4 +133,61 @@ describe("image parameters", () => {
       }
     });
   });
+
+  describe("max_bytes", () => {
+    it("fits the output in the budget at the highest quality that does, the same bytes every time", async () => {
+      const budget = 20_000;
+      const plain = await get(app, owner, `/a/${photoId}?w=1200&fmt=jpeg`);
+      expect(plain.bytes.length).toBeGreaterThan(budget);
+      const first = await get(app, owner, `/a/${photoId}?w=1200&fmt=jpeg&max_bytes=${budget}`, bearer(app.admin));
+      expect(first.res.status).toBe(200);
+      expect(first.bytes.length).toBeLessThanOrEqual(budget);
+      const meta = await sharp(first.bytes).metadata();
+      expect([meta.format, meta.width]).toEqual(["jpeg", 1200]);
+      // The admin sees the quality chosen; the search goes below the default 80.
+      const quality = Number(/quality;desc=(\d+)/.exec(first.res.headers.get("server-timing") ?? "")?.[1]);
+      expect(quality).toBeGreaterThanOrEqual(10);
+      expect(quality).toBeLessThan(80);
+      // Deterministic for the key: a fresh render (another app) gives the same bytes.
+      const other = await startApp();
+      try {
+        const t = await other.token("olga");
+        const id = (await upload(other, t, photo, { "content-type": "image/jpeg", prefer: "wait=10" })).body.id;
+        const again = await get(other, t, `/a/${id}?w=1200&fmt=jpeg&max_bytes=${budget}`);
+        expect(again.bytes.equals(first.bytes)).toBe(true);
+        expect(again.res.headers.get("etag")).toBe(first.res.headers.get("etag"));
+      } finally {
+        await other.close();
+      }
+      const cached = await get(app, owner, `/a/${photoId}?w=1200&fmt=jpeg&max_bytes=${budget}`);
+      expect(cached.bytes.equals(first.bytes)).toBe(true);
+    });
+
+    it("keeps the full quality when it fits, and q is the ceiling of the search", async () => {
+      const small = await get(app, owner, `/a/${photoId}?w=200&fmt=webp&q=60`);
+      const budgeted = await get(app, owner, `/a/${photoId}?w=200&fmt=webp&q=60&max_bytes=1000000`);
+      expect(budgeted.bytes.equals(small.bytes)).toBe(true);
+    });
+
+    it("makes the image smaller when even the lowest quality does not fit", async () => {
+      const { res, bytes } = await get(app, owner, `/a/${photoId}?w=2000&fmt=webp&max_bytes=4096`);
+      expect(res.status).toBe(200);
+      expect(bytes.length).toBeLessThanOrEqual(4096);
+      const meta = await sharp(bytes).metadata();
+      expect(meta.width).toBeLessThan(2000);
+      expect(meta.width! / meta.height!).toBeCloseTo(2560 / 1600, 1);
+      // PNG has no quality: only the size steps.
+      const png = await get(app, owner, `/a/${photoId}?w=400&fmt=png&max_bytes=30000`);
+      expect(png.bytes.length).toBeLessThanOrEqual(30_000);
+      expect((await sharp(png.bytes).metadata()).width).toBeLessThan(400);
+    });
+
+    it("answers 400 naming max_bytes out of range or with strip=0", async () => {
+      for (const query of ["max_bytes=100", "max_bytes=99999999999", "max_bytes=20k", "max_bytes=20000&strip=0"]) {
+        const res = await fetch(`${app.url}/a/${photoId}?w=100&${query}`, { headers: bearer(owner) });
+        expect(res.status, query).toBe(400);
+        expect((await json(res)).error, query).toMatchObject({ code: "invalid_parameter", parameter: "max_bytes" });
+      }
+    });
+  });
 });

@@ -82,7 +82,7 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
     }
     cacheHeaders(reply, variant.asset, pass);
     if (variant.negotiated) reply.header("Vary", "Accept");
-    cacheDetail(request, reply, variant.cache, variant.renderMs);
+    cacheDetail(request, reply, variant.cache, variant.renderMs, variant.quality);
     if (download) {
       reply.header("Content-Disposition", contentDisposition("attachment", variantFilename(variant.asset.filename, variant.contentType)));
     }

@@ -24,6 +24,14 @@ import type { Step } from "./steps/step.js";
  */
 export const STEPS: readonly Step[] = [autoOrient, crop, trim, resize, rotate, flip, flop, blur, sharpen, tone, background, colour, output];
 
+/** Every step but the encoder: what a byte budget (byte-budget.ts) encodes several times. */
+export const PIXEL_STEPS: readonly Step[] = STEPS.filter((step) => step !== output);
+
+/** The pipeline up to the encoder: decoded once, then encoded at each quality tried. */
+export function buildPixels(input: EngineInput, plan: RenderPlan): Sharp {
+  return PIXEL_STEPS.reduce((image, step) => step.apply(image, plan), load(input, plan));
+}
+
 /** Builds the sharp instance for a plan: load, then every step. Nothing is decoded yet. */
 export function buildPipeline(input: EngineInput, plan: RenderPlan): Sharp {
   return STEPS.reduce((image, step) => step.apply(image, plan), load(input, plan));

@@ -63,6 +63,8 @@ export interface RenderPlan {
     readonly keepMetadata: boolean;
     /** A rung of the intermediate ladder: JPEG without chroma subsampling (domain/ladder.ts). */
     readonly fullChroma?: boolean;
+    /** `max_bytes`: `quality` is then the ceiling of the search (media/image/byte-budget.ts). */
+    readonly maxBytes?: number;
   };
   /** Expected size of one output frame, and the number of frames. */
   readonly size: Size;
@@ -161,6 +163,7 @@ export function planRender(header: ImageHeader, recipe: Recipe, limits: RenderLi
       avifEffort: options.avifEffort,
       keepMetadata: recipe.strip === false,
       ...(options.intermediate ? { fullChroma: true } : {}),
+      ...(recipe.max_bytes !== undefined ? { maxBytes: recipe.max_bytes } : {}),
     },
     size,
     frames,
@@ -182,10 +185,11 @@ function assertOutputSize(size: Size, format: WebImageFormat, limits: RenderLimi
 
 /**
  * Operations libvips cannot apply to a strip of frames: 90/270 rotations and smart crops
- * throw, a crop or trim would cut the strip, and a 180 rotation or a vertical flip of the strip would reverse the frame order.
+ * throw, a crop or trim would cut the strip (and a byte budget searches one frame's encodings), and a 180 rotation or a vertical flip of the strip would reverse the frame order.
  */
 function frameSafe(recipe: Recipe, header: ImageHeader): boolean {
-  return recipe.rotate === undefined && recipe.crop === undefined && recipe.trim === undefined && recipe.flip !== true && header.orientation === 1 &&
+  return recipe.rotate === undefined && recipe.crop === undefined && recipe.trim === undefined &&
+    recipe.max_bytes === undefined && recipe.flip !== true && header.orientation === 1 &&
     recipe.pos !== "entropy" && recipe.pos !== "attention";
 }
 

@@ -6,7 +6,8 @@ import type { ImageSource, RenderedImage, RenderLimits } from "../../ports/image
 import { readHeader } from "./header.js";
 import { mapMediaErrors } from "./media-error.js";
 import { scrubLocation } from "./location-scrub.js";
-import { buildPipeline } from "./pipeline.js";
+import { buildPipeline, buildPixels } from "./pipeline.js";
+import { encodeWithin } from "./byte-budget.js";
 import { assertInputPixels, pageIndexOf, planRender, type PlanOptions } from "./plan.js";
 import type { HeifDecoder } from "./heif-decode.js";
 import { decodableInput, decodedHeader, openSource } from "./source-input.js";
@@ -34,15 +35,24 @@ export async function renderImage(source: ImageSource, recipe: Recipe, limits: R
 
   const plan = planRender(header, recipe, limits, source.rung ? { ...planOptions, fromRung: true } : planOptions);
   let pipeline;
+  const maxBytes = plan.output.maxBytes;
   try {
-    pipeline = buildPipeline(input, plan);
+    pipeline = maxBytes === undefined ? buildPipeline(input, plan) : buildPixels(input, plan);
     if (options.timeoutSeconds !== undefined) pipeline.timeout({ seconds: options.timeoutSeconds });
   } catch (error) {
     // sharp validates options synchronously: a throw here is a planning bug, not bad input.
     throw new AppError("internal", "the image pipeline could not be built", {}, { cause: error });
   }
-  const { data: encoded, info } = await mapMediaErrors(() => pipeline.toBuffer({ resolveWithObject: true }));
   const format = plan.output.format;
+  if (maxBytes !== undefined) {
+    // No metadata to keep: the parser refuses max_bytes with strip=0.
+    const budgeted = await encodeWithin(pipeline, plan.output, maxBytes);
+    return {
+      data: budgeted.data, contentType: FORMAT_CONTENT_TYPE[format], format, width: budgeted.width, height: budgeted.height,
+      ...(budgeted.quality !== undefined ? { quality: budgeted.quality } : {}),
+    };
+  }
+  const { data: encoded, info } = await mapMediaErrors(() => pipeline.toBuffer({ resolveWithObject: true }));
   // Location privacy (DESIGN §10): `strip=0` keeps EXIF, XMP, IPTC and ICC but never GPS.
   // A variant is one cached rendering for every caller, so it is always scrubbed; the
   // owner's untouched metadata is in the original.

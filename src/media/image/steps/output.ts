@@ -15,7 +15,7 @@ export const output: Step = {
   },
 };
 
-function encode(image: Sharp, o: RenderPlan["output"]): Sharp {
+export function encode(image: Sharp, o: Pick<RenderPlan["output"], "format" | "quality" | "avifEffort" | "fullChroma">): Sharp {
   switch (o.format) {
     case "jpeg":
       // mozjpeg off: its trellis quantisation costs several times the encode time.
