@@ -249,7 +249,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       metricsToken: config.metricsToken,
       timeouts: { headersMs: config.headersTimeoutMs, idleMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
       tracer: tracing.tracer,
-      storeCare: storeCare.service,
+      storeCare: storeCare.service, clientHints: config.clientHints,
     })
     : undefined;
 

@@ -46,6 +46,13 @@ describe("transformQuery", () => {
     expect(() => parseTransform(Object.fromEntries(new URLSearchParams("preset=thumb&dpr=2&fit=cover")))).not.toThrow();
   });
 
+  it("keeps w=auto, which the server resolves from Client Hints per request", () => {
+    expect(transformQuery({ w: "auto", dpr: 2, fmt: "webp" })).toBe("w=auto&fmt=webp");
+    expect(transformQuery({ w: "auto", h: 100, dpr: 2 })).toBe("w=auto&h=200");
+    const hinted = parseTransform({ w: "auto", fmt: "webp" }, undefined, { width: 640 });
+    expect(canonicalRecipe(hinted.recipe)).toBe("w=700&fmt=webp");
+  });
+
   it("refuses values the server would refuse", () => {
     expect(() => transformQuery({ w: 0 })).toThrow(RangeError);
     expect(() => transformQuery({ q: 101 })).toThrow(RangeError);

@@ -17,7 +17,8 @@ export type Format = "auto" | "jpeg" | "jpg" | "png" | "webp" | "avif" | "gif";
 export interface Transform {
   /** A named recipe (`thumb`, `small`, `medium`, `large`); other fields override it. */
   preset?: "thumb" | "small" | "medium" | "large" | (string & {});
-  w?: number;
+  /** `auto`: the browser's `Sec-CH-Width` hint decides (servers with ASSETD_CLIENT_HINTS); otherwise no width. */
+  w?: number | "auto";
   h?: number;
   /** Applies when both `w` and `h` are given; default `cover`. */
   fit?: Fit;
@@ -75,7 +76,7 @@ export function transformQuery(transform: Transform = {}): string {
   const preset = t.preset !== undefined;
   const dpr = t.dpr === undefined ? 1 : decimal(t.dpr, "dpr", 1, 4);
   const scale = (v: number) => (preset ? v : Math.min(MAX_DIMENSION, Math.round(v * dpr)));
-  const w = t.w === undefined ? undefined : scale(integer(t.w, "w", 1, MAX_DIMENSION));
+  const w = t.w === undefined ? undefined : t.w === "auto" ? "auto" : scale(integer(t.w, "w", 1, MAX_DIMENSION));
   const h = t.h === undefined ? undefined : scale(integer(t.h, "h", 1, MAX_DIMENSION));
   if (t.fit !== undefined && !FITS.includes(t.fit)) throw new RangeError(`fit must be one of ${FITS.join(", ")}`);
   if (t.pos !== undefined && !POSITIONS.includes(t.pos)) throw new RangeError(`pos must be one of ${POSITIONS.join(", ")}`);

@@ -126,6 +126,8 @@ export interface Config {
   uploadMinBytesPerSecond: number;
   avifEffort: number;
   autoAvif: boolean;
+  /** ASSETD_CLIENT_HINTS: Accept-CH on transform responses; DPR and width hints shape `w=auto` and sides without `dpr`. */
+  clientHints: boolean;
   workerConcurrency: number;
   jobMaxAttempts: number;
   jobLeaseMs: number;
@@ -244,6 +246,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     uploadMinBytesPerSecond: integer(read, "ASSETD_UPLOAD_MIN_RATE", 500, 0, 1_000_000_000),
     avifEffort: integer(read, "ASSETD_AVIF_EFFORT", 3, 0, 9),
     autoAvif: boolean(read, "ASSETD_AUTO_AVIF", true),
+    clientHints: boolean(read, "ASSETD_CLIENT_HINTS", false),
     workerConcurrency: integer(read, "ASSETD_WORKER_CONCURRENCY", Math.max(1, cores), 1, 256),
     jobMaxAttempts: integer(read, "ASSETD_JOB_MAX_ATTEMPTS", 5, 1, 100),
     jobLeaseMs: integer(read, "ASSETD_JOB_LEASE_MS", 30_000, 1000, 3_600_000),

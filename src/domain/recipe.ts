@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { InvalidParameterError } from "./errors.js";
 import type { WebImageFormat } from "./media-types.js";
+import { applyHints, type ClientHints, type HintName } from "./client-hints.js";
 import { cropBox, parseAdjustments } from "./recipe-adjust.js";
 import { flag, int, num, oneOf, type Raw } from "./recipe-values.js";
 
@@ -63,6 +64,8 @@ export interface Recipe {
 export interface TransformRequest {
   recipe: Recipe;
   autoFormat: boolean;
+  /** The Client Hints the recipe depended on (domain/client-hints.ts); absent: none. */
+  hints?: HintName[];
 }
 
 export const MAX_DIMENSION = 8192;
@@ -140,7 +143,8 @@ export function hasCustomTransform(query: Query): boolean {
   return Object.keys(query).some((k) => !DELIVERY_PARAMS.has(k) && k !== "preset");
 }
 
-export function parseTransform(query: Query, presets: Readonly<Record<string, Raw>> = DEFAULT_PRESETS): TransformRequest {
+/** `hints`: the request's Client Hints when ASSETD_CLIENT_HINTS is on (`w=auto`, DPR without `dpr`). */
+export function parseTransform(query: Query, presets: Readonly<Record<string, Raw>> = DEFAULT_PRESETS, hints?: ClientHints): TransformRequest {
   const given: Raw = {};
   for (const [key, value] of Object.entries(query)) {
     if (DELIVERY_PARAMS.has(key) || value === undefined) continue;
@@ -157,9 +161,14 @@ export function parseTransform(query: Query, presets: Readonly<Record<string, Ra
   }
 
   const r: Recipe = {};
-  const dpr = raw.dpr === undefined ? 1 : num(raw, "dpr", 1, 4);
+  const explicitDpr = raw.dpr === undefined ? undefined : num(raw, "dpr", 1, 4);
+  const hinted = applyHints({ w: raw.w, h: raw.h, dpr: explicitDpr }, hints);
+  const dpr = explicitDpr ?? hinted.dpr ?? 1;
   const scale = (v: number) => Math.min(MAX_DIMENSION, Math.round(v * dpr));
-  if (raw.w !== undefined) r.w = scale(int(raw, "w", 1, MAX_DIMENSION));
+  // `w=auto`: the width hint's (already in physical pixels), else no width.
+  if (raw.w === "auto") {
+    if (hinted.width !== undefined) r.w = hinted.width;
+  } else if (raw.w !== undefined) r.w = scale(int(raw, "w", 1, MAX_DIMENSION));
   if (raw.h !== undefined) r.h = scale(int(raw, "h", 1, MAX_DIMENSION));
   const fit = raw.fit === undefined ? undefined : oneOf(raw, "fit", FITS);
   const pos = raw.pos === undefined ? undefined : parsePosition(raw.pos);
@@ -200,7 +209,7 @@ export function parseTransform(query: Query, presets: Readonly<Record<string, Ra
   if (raw.page !== undefined) r.page = int(raw, "page", 1, 100_000);
   if (raw.t !== undefined) r.t = num(raw, "t", 0, 86_400);
   parseAdjustments(raw, r);
-  return { recipe: r, autoFormat };
+  return { recipe: r, autoFormat, ...(hinted.used.length > 0 ? { hints: hinted.used } : {}) };
 }
 
 /**

@@ -98,6 +98,8 @@ export interface AppDeps {
   storeCare?: StoreCareService;
   /** The built web console served at `/`; default: dist/web of this package. */
   consoleDir?: string;
+  /** ASSETD_CLIENT_HINTS. */
+  clientHints?: boolean;
 }
 
 /** Response headers browser code may read (delivery, uploads, waiting). */
@@ -171,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.webhooks) await api.register(webhookRoutes, { webhooks: deps.webhooks });
     await api.register(similarRoutes, { publicUrl, trustedHosts, delivery, similar: deps.similar });
     await api.register(variantRoutes, { variants: deps.variants });
-    await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls });
+    await api.register(deliveryRoutes, { delivery, signedUrls: deps.signedUrls, clientHints: deps.clientHints === true });
     await api.register(hlsRoutes, { hls: deps.hls, signedUrls: deps.signedUrls });
     if (deps.storyboards) await api.register(storyboardRoutes, { storyboards: deps.storyboards, signedUrls: deps.signedUrls });
     await api.register(aclRoutes, { publicUrl, trustedHosts, acl: deps.acl, signedUrls: deps.signedUrls });

@@ -29,7 +29,11 @@ export interface JobPayloads {
    * the render under ASSETD_RENDER_BUDGET; `prewarm`: queued by demand prediction, rendered
    * within ASSETD_PREWARM_CPU_SHARE and recorded as prewarmed.
    */
-  "render-variant": { assetId: string; query: string; accept?: string; client?: string; prewarm?: true };
+  /** `hints`: the request's Client Hints, when its recipe depended on them (ASSETD_CLIENT_HINTS). */
+  "render-variant": {
+    assetId: string; query: string; accept?: string; client?: string; prewarm?: true;
+    hints?: { dpr?: number; width?: number; viewportWidth?: number };
+  };
   /** One webhook delivery (an outbox row), keyed by its id; sent again only until it is delivered. */
   "webhook-deliver": { deliveryId: string };
   /**

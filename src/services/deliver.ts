@@ -5,6 +5,7 @@ import {
   negotiateFormat, parseTransform, variantCacheKey, withFormat, canonicalRecipe, hasCustomTransform, DEFAULT_PRESETS, type Presets, type Query, type Recipe,
 } from "../domain/recipe.js";
 import { servingRefusal, type Delivery } from "../domain/servability.js";
+import type { ClientHints, HintName } from "../domain/client-hints.js";
 import type { Access, OriginalResult, PendingVariant, VariantResult } from "./delivery-results.js";
 import { isOwnerView, type Caller } from "../domain/access.js";
 import { derivedContentKey, type TenantIsolation } from "../domain/tenancy.js";
@@ -132,20 +133,21 @@ export function createDeliveryService(deps: DeliveryDeps) {
     return { asset, contentType, ...served, ...(link && asStored ? { link } : {}) };
   }
 
-  /** Validates the query and fixes the recipe before touching any data (400s come first). */
-  function plan(query: Query, accept: string | undefined): { recipe: Recipe; negotiated: boolean } {
-    const request = parseTransform(query, presets);
+  /** Validates the query and fixes the recipe before touching any data (400s come first). `hints`: ASSETD_CLIENT_HINTS. */
+  function plan(query: Query, accept: string | undefined, hints?: ClientHints): { recipe: Recipe; negotiated: boolean; hints?: HintName[] } {
+    const request = parseTransform(query, presets, hints);
     const recipe = withFormat(request, negotiateFormat(accept, { avif: deps.autoAvif }));
-    return { recipe, negotiated: request.autoFormat };
+    return { recipe, negotiated: request.autoFormat, ...(request.hints ? { hints: request.hints } : {}) };
   }
 
   const watch = createInFlight();
 
   async function variant(
-    caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal, access: Access = {},
+    caller: Caller, id: string, query: Query, accept: string | undefined, signal?: AbortSignal, access: Access = {}, hints?: ClientHints,
   ): Promise<VariantResult | PendingVariant> {
-    const planned = plan(query, accept);
+    const planned = plan(query, accept, hints);
     const { negotiated } = planned;
+    const vary = planned.hints ? { hints: planned.hints } : {};
     const asset = await servable(caller, id, "variant", access);
     if (deps.signedTransforms && !access.signed && !isOwnerView(caller, asset) && hasCustomTransform(query)) {
       throw new AppError("signature_required", "transforms other than presets need a signed URL for this asset");
@@ -158,7 +160,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
       demanded();
       metrics.variantHit();
       countHit(cacheKey);
-      return { asset, cacheKey, ...hit, negotiated, cache: "HIT", renderMs: 0 };
+      return { asset, cacheKey, ...hit, negotiated, ...vary, cache: "HIT", renderMs: 0 };
     }
     // A render job that failed for good: its error, not 202 for ever.
     const failed = deps.jobs?.onMiss ? await deps.jobs.failures.find(cacheKey) : undefined;
@@ -173,8 +175,10 @@ export function createDeliveryService(deps: DeliveryDeps) {
       throw new AppError("rate_limited", "this client's render budget for the current minute is spent", { retryAfter: wait });
     }
     if (deps.jobs?.onMiss) {
-      await enqueueRender(deps.jobs.queue, { assetId: asset.id, query: transformQuery(query), accept, client: access.client }, cacheKey);
-      return { kind: "pending", asset, cacheKey, retryAfter: deps.jobs.retryAfterSeconds };
+      await enqueueRender(deps.jobs.queue, {
+        assetId: asset.id, query: transformQuery(query), accept, client: access.client, hints: planned.hints ? hints : undefined,
+      }, cacheKey);
+      return { kind: "pending", asset, cacheKey, retryAfter: deps.jobs.retryAfterSeconds, ...vary };
     }
     const started = performance.now();
     const watched = watch(cacheKey, signal);
@@ -185,7 +189,7 @@ export function createDeliveryService(deps: DeliveryDeps) {
       watched.done();
     }
     return {
-      asset, cacheKey, ...flight, negotiated, cache: "MISS",
+      asset, cacheKey, ...flight, negotiated, ...vary, cache: "MISS",
       renderMs: performance.now() - started,
     };
   }

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { AssetRow } from "../ports/repos.js";
 import type { ByteRange } from "../ports/blob-store.js";
+import type { HintName } from "../domain/client-hints.js";
 
 /** What the delivery service (services/deliver.ts) answers. */
 
@@ -10,6 +11,8 @@ export interface PendingVariant {
   asset: AssetRow;
   cacheKey: string;
   retryAfter: number;
+  /** The Client Hints the recipe depended on (for `Vary`). */
+  hints?: HintName[];
 }
 
 export interface OriginalResult {
@@ -36,6 +39,8 @@ export interface VariantResult {
   open(range?: ByteRange): Promise<Readable | Buffer> | Buffer;
   /** The output format depended on the Accept header. */
   negotiated: boolean;
+  /** The Client Hints the recipe depended on (for `Vary`). */
+  hints?: HintName[];
   cache: "HIT" | "MISS";
   /** Milliseconds spent rendering (0 on a hit). */
   renderMs: number;

@@ -1,3 +1,4 @@
+import type { ClientHints } from "../domain/client-hints.js";
 import type { Query, Recipe } from "../domain/recipe.js";
 import { canonicalRecipe, DELIVERY_PARAMS } from "../domain/recipe.js";
 import { servingRefusal } from "../domain/servability.js";
@@ -17,7 +18,7 @@ type Servable = AssetRow & { blobSha256: string };
 
 /** The steps of the delivery service (services/deliver.ts) a render job goes through, as a request does. */
 export interface Renderer {
-  plan(query: Query, accept: string | undefined): { recipe: Recipe };
+  plan(query: Query, accept: string | undefined, hints?: ClientHints): { recipe: Recipe };
   resolve(asset: Servable, planned: Recipe): { recipe: Recipe; cacheKey: string; frames: FrameSource | undefined };
   cached(cacheKey: string): Promise<{ size: number; open(range?: ByteRange): unknown } | undefined>;
   produce(asset: Servable, recipe: Recipe, cacheKey: string, frames: FrameSource | undefined, signal?: AbortSignal, client?: string): Promise<unknown>;
@@ -41,10 +42,12 @@ export interface RenderJobDeps {
 /** Queues the render of one variant, once per cache key while it waits or runs. */
 export async function enqueueRender(
   queue: Pick<JobQueue, "enqueue">,
-  job: { assetId: string; query: string; accept?: string | undefined; client?: string | undefined; prewarm?: boolean }, cacheKey: string,
+  job: {
+    assetId: string; query: string; accept?: string | undefined; client?: string | undefined; prewarm?: boolean; hints?: ClientHints | undefined;
+  }, cacheKey: string,
 ): Promise<void> {
   await queue.enqueue("render-variant", {
-    assetId: job.assetId, query: job.query,
+    assetId: job.assetId, query: job.query, ...(job.hints !== undefined ? { hints: { ...job.hints } } : {}),
     ...(job.accept !== undefined ? { accept: job.accept } : {}), ...(job.client !== undefined ? { client: job.client } : {}),
     ...(job.prewarm ? { prewarm: true as const } : {}),
   }, { key: cacheKey });
@@ -88,7 +91,7 @@ export function createRenderJobs(deps: RenderJobDeps) {
       if (!asset) return;
       let cacheKey: string | undefined;
       try {
-        const resolved = renderer.resolve(asset, renderer.plan(parseQuery(payload.query), payload.accept).recipe);
+        const resolved = renderer.resolve(asset, renderer.plan(parseQuery(payload.query), payload.accept, payload.hints).recipe);
         cacheKey = resolved.cacheKey;
         if (await renderer.cached(cacheKey)) return;
         const key = cacheKey;

@@ -190,4 +190,66 @@ describe("image parameters", () => {
       }
     });
   });
+
+  describe("Client Hints", () => {
+    it("are off by default: no Accept-CH, hints ignored, no Vary on them", async () => {
+      const { res, bytes } = await get(app, owner, `/a/${photoId}?w=300&fmt=png`, { "sec-ch-dpr": "2" });
+      expect(res.headers.get("accept-ch")).toBeNull();
+      expect(res.headers.get("vary")).toBeNull();
+      expect((await sharp(bytes).metadata()).width).toBe(300);
+    });
+
+    describe("with ASSETD_CLIENT_HINTS=true", () => {
+      let hintApp: TestApp;
+      let token: string;
+      let id: string;
+      beforeAll(async () => {
+        hintApp = await startApp({ ASSETD_CLIENT_HINTS: "true" });
+        token = await hintApp.token("olga");
+        id = (await upload(hintApp, token, photo, { "content-type": "image/jpeg", prefer: "wait=10" })).body.id;
+      });
+      afterAll(() => hintApp.close());
+
+      it("asks for hints on transform responses, not on originals", async () => {
+        const variant = await get(hintApp, token, `/a/${id}?w=300&fmt=webp`);
+        expect(variant.res.headers.get("accept-ch")).toBe("Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width, DPR, Width, Viewport-Width");
+        const original = await get(hintApp, token, `/a/${id}`);
+        expect(original.res.headers.get("accept-ch")).toBeNull();
+      });
+
+      it("Sec-CH-DPR: 2 doubles the width, and Vary names the DPR hint", async () => {
+        const one = await get(hintApp, token, `/a/${id}?w=300&fmt=png`);
+        expect((await sharp(one.bytes).metadata()).width).toBe(300);
+        expect(one.res.headers.get("vary")).toBe("Sec-CH-DPR, DPR");
+        const two = await get(hintApp, token, `/a/${id}?w=300&fmt=png`, { "sec-ch-dpr": "2" });
+        expect((await sharp(two.bytes).metadata()).width).toBe(600);
+        expect(two.res.headers.get("vary")).toBe("Sec-CH-DPR, DPR");
+        expect(two.res.headers.get("etag")).not.toBe(one.res.headers.get("etag"));
+        // Rounded to a step: 1.8 is 2, the same variant.
+        const near = await get(hintApp, token, `/a/${id}?w=300&fmt=png`, { dpr: "1.8" });
+        expect(near.res.headers.get("etag")).toBe(two.res.headers.get("etag"));
+        // An explicit dpr wins, and the hint is then not depended on.
+        const fixed = await get(hintApp, token, `/a/${id}?w=300&dpr=1&fmt=png`, { "sec-ch-dpr": "2" });
+        expect((await sharp(fixed.bytes).metadata()).width).toBe(300);
+        expect(fixed.res.headers.get("vary")).toBeNull();
+      });
+
+      it("w=auto takes Sec-CH-Width rounded up to 100, else Viewport-Width times DPR, else no width", async () => {
+        const wide = await get(hintApp, token, `/a/${id}?w=auto&fmt=webp`, { "sec-ch-width": "640", "sec-ch-dpr": "2", accept: "image/webp" });
+        expect((await sharp(wide.bytes).metadata()).width).toBe(700);
+        expect(wide.res.headers.get("vary")).toBe("Sec-CH-Width, Width");
+        const viewport = await get(hintApp, token, `/a/${id}?w=auto&fmt=auto`, { "sec-ch-viewport-width": "390", "sec-ch-dpr": "3", accept: "image/webp" });
+        expect((await sharp(viewport.bytes).metadata()).width).toBe(1200);
+        expect(viewport.res.headers.get("vary")).toBe("Accept, Sec-CH-Width, Width, Sec-CH-Viewport-Width, Viewport-Width, Sec-CH-DPR, DPR");
+        const none = await get(hintApp, token, `/a/${id}?w=auto&fmt=png&h=100`);
+        expect((await sharp(none.bytes).metadata()).height).toBe(100);
+      });
+
+      it("leaves URLs with nothing to scale alone", async () => {
+        const res = (await get(hintApp, token, `/a/${id}?fmt=webp&q=50`, { "sec-ch-dpr": "2", "sec-ch-width": "300" })).res;
+        expect(res.headers.get("vary")).toBeNull();
+        expect(res.headers.get("accept-ch")).not.toBeNull();
+      });
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AssetRow } from "../../domain/asset.js";
 import { FORMAT_CONTENT_TYPE, isActiveContent, mustDownload } from "../../domain/media-types.js";
+import { ACCEPT_CH, readClientHints, varyNames } from "../../domain/client-hints.js";
 import { hasTransform, type Query } from "../../domain/recipe.js";
 import type { DeliveryService } from "../../services/deliver.js";
 import type { SignedPass, SignedUrlService } from "../../services/signed-urls.js";
@@ -13,6 +14,8 @@ import { sendRanged } from "../ranges.js";
 export interface DeliveryRouteDeps {
   delivery: Pick<DeliveryService, "original" | "variant">;
   signedUrls: Pick<SignedUrlService, "check" | "privateCacheControl">;
+  /** ASSETD_CLIENT_HINTS: transform responses ask for hints (Accept-CH) and recipes read them. */
+  clientHints?: boolean;
 }
 
 /**
@@ -69,10 +72,15 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
       if (!reply.raw.writableFinished) disconnected.abort();
     };
     reply.raw.once("close", onClose);
+    // Asked for on every transform response, even a refusal's, so the next request carries them.
+    if (deps.clientHints) reply.header("Accept-CH", ACCEPT_CH);
+    const hints = deps.clientHints ? readClientHints((name) => header(request, name)) : undefined;
     const variant = await deps.delivery.variant(request.caller, id, query, header(request, "accept"), disconnected.signal, {
       // Admins render unmetered (operators, prewarming); everyone else pays per client.
       signed: pass !== undefined, client: request.caller?.admin ? undefined : clientKey(request),
-    });
+    }, hints);
+    const vary = [...(variant.kind !== "pending" && variant.negotiated ? ["Accept"] : []), ...varyNames(variant.hints ?? [])];
+    if (vary.length > 0) reply.header("Vary", vary.join(", "));
     if (variant.kind === "pending") {
       // ASSETD_ASYNC_VARIANTS: a job renders it; the same URL answers 200 once it is stored.
       reply.header("Retry-After", String(variant.retryAfter)).header("Location", request.url);
@@ -81,7 +89,6 @@ export async function deliveryRoutes(app: FastifyInstance, deps: DeliveryRouteDe
       return reply.code(202).send({ status: "rendering", retryAfter: variant.retryAfter, location: request.url });
     }
     cacheHeaders(reply, variant.asset, pass);
-    if (variant.negotiated) reply.header("Vary", "Accept");
     cacheDetail(request, reply, variant.cache, variant.renderMs, variant.quality);
     if (download) {
       reply.header("Content-Disposition", contentDisposition("attachment", variantFilename(variant.asset.filename, variant.contentType)));
