@@ -1,6 +1,15 @@
 import { InvalidParameterError } from "./errors.js";
-import type { Recipe } from "./recipe.js";
 import { int, num, type Raw } from "./recipe-values.js";
+
+/** The recipe fields parsed here (recipe.ts's Recipe holds them; not imported, to keep the import graph acyclic). */
+export interface Adjustments {
+  crop?: string;
+  trim?: number;
+  max_bytes?: number;
+  brightness?: number;
+  contrast?: number;
+  saturation?: number;
+}
 
 /** The largest crop offset or side accepted at the edge; whether it fits the image is checked at render. */
 export const MAX_CROP = 1_000_000;
@@ -24,7 +33,7 @@ export const TONES = ["brightness", "contrast", "saturation"] as const;
  * multipliers (after it). Each is parsed to its canonical value, defaults dropped (a tone
  * of 1 is no parameter), so equal outputs share a cache key.
  */
-export function parseAdjustments(raw: Raw, r: Recipe): void {
+export function parseAdjustments(raw: Raw, r: Adjustments): void {
   if (raw.crop !== undefined) r.crop = parseCrop(raw.crop);
   if (raw.trim !== undefined) {
     const threshold = parseTrim(raw.trim);
