@@ -39,31 +39,34 @@ export async function encodeWithin(pixels: Sharp, output: RenderPlan["output"], 
 
   let width = info.width;
   let height = info.height;
-  for (;;) {
+  for (let shrunk = false; ; shrunk = true) {
     const at = (quality: number) => mapMediaErrors(() => {
       let image = sharp(raw, rawInput);
-      if (width !== info.width || height !== info.height) image = image.resize({ width, height, fit: "fill" });
+      if (shrunk) image = image.resize({ width, height, fit: "fill" });
       return encode(image, { ...output, quality }).toBuffer();
     });
     const fits = (data: Buffer) => data.length <= maxBytes;
-    const best = await at(ceiling);
-    if (fits(best)) return { data: best, width, height, ...(lossy ? { quality: ceiling } : {}) };
-    if (lossy) {
-      let low = await at(floor);
-      if (fits(low)) {
-        // Invariant: `lo` fits, `hi` does not.
-        let lo = floor;
-        let hi = ceiling;
-        while (hi - lo > 1) {
-          const mid = Math.floor((lo + hi) / 2);
-          const data = await at(mid);
-          if (fits(data)) {
-            lo = mid;
-            low = data;
-          } else hi = mid;
-        }
-        return { data: low, width, height, quality: lo };
+    // At the requested size the ceiling usually fits (one encode); once shrinking, the floor
+    // is tried first, since the ceiling did not fit at the size before.
+    let low = lossy && shrunk ? await at(floor) : undefined;
+    if (!low || fits(low)) {
+      const best = await at(ceiling);
+      if (fits(best)) return { data: best, width, height, ...(lossy ? { quality: ceiling } : {}) };
+      low ??= lossy ? await at(floor) : undefined;
+    }
+    if (low && fits(low)) {
+      // Invariant: `lo` fits, `hi` does not.
+      let lo = floor;
+      let hi = ceiling;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        const data = await at(mid);
+        if (fits(data)) {
+          lo = mid;
+          low = data;
+        } else hi = mid;
       }
+      return { data: low, width, height, quality: lo };
     }
     if (Math.max(width, height) <= MIN_BUDGET_SIDE) {
       throw new AppError("output_too_large", `the image does not fit in ${maxBytes} bytes at any quality or size`,
