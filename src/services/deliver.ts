@@ -276,7 +276,8 @@ export function createDeliveryService(deps: DeliveryDeps) {
       // without `fmt` a still is delivered as JPEG.
       // ffmpeg and pdfjs stop when every client waiting for this still has gone.
       const still = await frames.frame(source, {
-        t: recipe.t, page: recipe.page, targetWidth: recipe.w, maxPixels: deps.limits.maxInputPixels,
+        // `crop` counts the still's own pixels: rendered at its natural size, not for the width asked.
+        t: recipe.t, page: recipe.page, targetWidth: recipe.crop === undefined ? recipe.w : undefined, maxPixels: deps.limits.maxInputPixels,
       }, signal, slot);
       const { t: _t, page: _page, ...imageRecipe } = recipe;
       return engine.render({ read: async () => still, contentType: "image/png" },

@@ -58,6 +58,14 @@ describe("image parameters", () => {
       expect([meta.width, meta.height]).toEqual([reference.info.width, 20]);
     });
 
+    it("crops a video frame in the frame's own pixels", async () => {
+      const video = await upload(app, owner, fixture("video/h264-aac-1280x720-6s.mp4"), { "content-type": "video/mp4", prefer: "wait=20" });
+      const { res, bytes } = await get(app, owner, `/a/${video.body.id}?t=1&crop=640,360,640,360&w=320&fmt=png`);
+      expect(res.status).toBe(200);
+      const meta = await sharp(bytes).metadata();
+      expect([meta.width, meta.height]).toEqual([320, 180]);
+    });
+
     it("answers 400 naming crop for a malformed rectangle or one outside the image", async () => {
       for (const query of ["crop=1,2,3", "crop=0,0,0,10", "crop=-1,0,10,10", "crop=2500,0,100,100", "crop=0,0,2560,1601"]) {
         const res = await fetch(`${app.url}/a/${photoId}?${query}`, { headers: bearer(owner) });
