@@ -50,7 +50,7 @@ export function deliveryUrl({ client }: Remote, id: string, query: string | unde
       if (!(error instanceof RangeError)) throw error;
     }
   }
-  const passthrough = params.toString();
+  const passthrough = params.toString().replace(/%2C/g, ",");
   return `${client.url(id)}${passthrough ? `?${passthrough}` : ""}`;
 }
 
@@ -108,4 +108,8 @@ const PARSERS: Readonly<Record<string, (value: string) => unknown>> = {
   strip: flag,
   page: integer,
   t: decimal,
+  brightness: decimal,
+  contrast: decimal,
+  saturation: decimal,
+  trim: (v) => flag(v) ?? integer(v),
 };
