@@ -137,7 +137,8 @@ describe(`the API reference (${BACKEND})`, () => {
 
     const delivery = doc.paths["/a/{id}"];
     const names = delivery.get.parameters.filter((p: any) => p.in === "query").map((p: any) => p.name);
-    for (const name of ["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur", "sharpen", "bg", "strip", "page", "t", "preset", "download"]) {
+    for (const name of ["w", "h", "fit", "pos", "fmt", "q", "dpr", "enlarge", "rotate", "flip", "flop", "blur", "sharpen", "bg", "strip", "page", "t", "preset", "download",
+      "crop", "trim", "brightness", "contrast", "saturation", "max_bytes"]) {
       expect(names, name).toContain(name);
     }
     expect(delivery.get.parameters.find((p: any) => p.name === "w").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 8192 });

@@ -17,7 +17,7 @@ const DELIVERY = {
 
 /** README "Delivery": the transform parameters of `/a/:id`. */
 const TRANSFORM = parameters({
-  w: int(1, MAX_DIMENSION, "width in pixels"),
+  w: int(1, MAX_DIMENSION, "width in pixels; the literal auto takes the Sec-CH-Width hint (ASSETD_CLIENT_HINTS), else sets no width"),
   h: int(1, MAX_DIMENSION, "height in pixels"),
   fit: { type: "string", enum: [...FITS], description: "cover is the default with both sides" },
   pos: "center, a side or corner (top, right top, northeast, …), entropy, attention",
@@ -34,6 +34,12 @@ const TRANSFORM = parameters({
   strip: flag("1 (default): metadata removed, orientation applied, sRGB; 0 keeps EXIF, XMP, IPTC, ICC (never location)"),
   page: { type: "integer", minimum: 1, description: "PDF page or frame of a multi-page image" },
   t: { type: "number", minimum: 0, description: "video poster time in seconds (default 10 % in)" },
+  crop: "x,y,w,h: a rectangle in source pixels (after EXIF orientation) kept before the resize; outside the image → 400",
+  trim: "remove a uniform border before the resize: 1 (threshold 10) or a threshold 2..255; not with crop",
+  brightness: { type: "number", minimum: 0, maximum: 3, description: "lightness multiplier (1: unchanged)" },
+  contrast: { type: "number", minimum: 0, maximum: 3, description: "contrast around mid-grey (1: unchanged)" },
+  saturation: { type: "number", minimum: 0, maximum: 3, description: "chroma multiplier (0: grey, 1: unchanged)" },
+  max_bytes: int(1024, 50 * 1024 * 1024, "byte budget: the highest quality up to q that fits, else a smaller size; not with strip=0"),
   preset: "a named recipe: thumb, small, medium, large by default (ASSETD_PRESETS)",
   ...DELIVERY,
 });
