@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { pino, type Logger as PinoLogger } from "pino";
+import type { Logger as PinoLogger } from "pino";
 import { createTokens, type Tokens } from "./auth/jwt.js";
 import { readOrCreateSecret } from "./auth/secret.js";
 import type { Config } from "./config/index.js";
@@ -30,6 +30,7 @@ import { createHlsWorkspaces } from "./media/video/hls-workspace.js";
 import { createPosterSource } from "./media/video/poster.js";
 import { createStoryboardSource } from "./media/video/storyboard.js";
 import { createFfprobe } from "./media/video/probe.js";
+import { createLogger } from "./observability/logger.js";
 import { createMetricsRegistry, type MetricsRegistry } from "./observability/metrics.js";
 import { fillGaugesAtScrape } from "./main/scrape-gauges.js";
 import { countingInto, createFleetCounters } from "./services/fleet-counters.js";
@@ -111,7 +112,7 @@ export interface Runtime {
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   await mkdir(config.dataDir, { recursive: true });
   const secret = config.jwtSecret ?? (await readOrCreateSecret(config.dataDir));
   const clock = systemClock;

@@ -136,6 +136,8 @@ export interface Config {
   /** Webhook deliveries: ASSETD_WEBHOOK_ATTEMPTS, ASSETD_WEBHOOK_TIMEOUT_MS. */
   webhooks: WebhookConfig;
   logLevel: LogLevel;
+  /** ASSETD_LOG_FORMAT: `auto` is readable lines on a terminal and JSON otherwise. */
+  logFormat: "auto" | "json" | "pretty";
   /** ASSETD_REPLICA: a second store new originals are copied to and reads fall back to. */
   replica: StorageLocation | undefined;
   /** ASSETD_COLD_STORAGE: where originals nobody reads for coldAfterDays are moved. */
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     fetch: fetchConfig(read),
     webhooks: webhookConfig(read),
     logLevel: oneOf(read, "ASSETD_LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+    logFormat: oneOf(read, "ASSETD_LOG_FORMAT", ["auto", "json", "pretty"], "auto"),
     ...storeCare(read, dataDir),
   });
 }
