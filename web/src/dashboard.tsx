@@ -8,8 +8,8 @@ interface Stats {
   physicalBytes: number;
   dedupSavedBytes: number;
   variants?: { count: number; bytes: number };
-  cache?: { hits: number; misses: number; hitRatio: number };
-  queues: Record<string, { waiting: number; active: number; dead: number }>;
+  cache?: { hits: number; misses: number; hitRatio: number; renders?: number };
+  queues?: Record<string, { waiting: number; active: number; dead: number }>;
   quota?: { maxBytes: number | null; usedBytes: number; availableBytes: number | null };
 }
 interface Job { id: string; name: string; key: string | null; attempts: number; lastError: string | null; updatedAt: string }
@@ -27,6 +27,62 @@ function Bars({ title, counts }: { title: string; counts: Record<string, number>
   );
 }
 
+/** One poll of the cache counters; rates are differences between neighbours. */
+interface Sample { at: number; renders: number; hits: number; misses: number }
+interface Rate { renders: number; requests: number; hitRatio: number | null }
+const POLL_MS = 5000;
+const KEEP = 31;
+
+function ratesOf(samples: Sample[]): Rate[] {
+  const out: Rate[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!, b = samples[i]!;
+    const seconds = Math.max(0.001, (b.at - a.at) / 1000);
+    const hits = Math.max(0, b.hits - a.hits), misses = Math.max(0, b.misses - a.misses);
+    out.push({ renders: Math.max(0, b.renders - a.renders) / seconds, requests: (hits + misses) / seconds, hitRatio: hits + misses ? hits / (hits + misses) : null });
+  }
+  return out;
+}
+
+/** An inline SVG polyline of the values, scaled to their maximum. */
+function Sparkline({ values: given, label, testId }: { values: number[]; label: string; testId: string }) {
+  const values = given.length === 1 ? [given[0]!, given[0]!] : given;
+  const max = Math.max(...values, 0) || 1;
+  const step = values.length > 1 ? 100 / (values.length - 1) : 100;
+  const points = values.map((v, i) => `${(i * step).toFixed(2)},${(30 - (v / max) * 28 - 1).toFixed(2)}`).join(" ");
+  return (
+    <svg class="spark" data-testid={testId} viewBox="0 0 100 30" preserveAspectRatio="none" role="img" aria-label={label}>
+      <polyline points={points} />
+    </svg>
+  );
+}
+
+/** Renders/s, variant requests/s and the hit ratio over the last interval, from /v1/stats every 5 s. */
+function Rates({ stats }: { stats: Stats }) {
+  const [samples, setSamples] = useState<Sample[]>([]);
+  useEffect(() => {
+    if (!stats.cache) return;
+    const sample = { at: Date.now(), renders: stats.cache.renders ?? 0, hits: stats.cache.hits, misses: stats.cache.misses };
+    setSamples((list) => [...list, sample].slice(-KEEP));
+  }, [stats]);
+  if (!stats.cache) return null;
+  const rates = ratesOf(samples);
+  const last = rates[rates.length - 1];
+  const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
+  return (
+    <div class="cards">
+      <div class="card stat"><h3>Renders/s</h3>
+        <p class="big" data-testid="renders-rate">{last ? fmt(last.renders) : "…"}</p>
+        {rates.length > 0 && <Sparkline values={rates.map((r) => r.renders)} label="renders per second, last samples" testId="renders-spark" />}
+        <p class="hint">{stats.cache.renders ?? 0} renders in all; sampled every {POLL_MS / 1000} s</p></div>
+      <div class="card stat"><h3>Variant requests/s</h3>
+        <p class="big" data-testid="requests-rate">{last ? fmt(last.requests) : "…"}</p>
+        {rates.length > 0 && <Sparkline values={rates.map((r) => r.requests)} label="variant requests per second, last samples" testId="requests-spark" />}
+        <p class="hint">hit ratio over the last interval: <span data-testid="interval-hit-ratio">{last?.hitRatio == null ? "–" : `${(last.hitRatio * 100).toFixed(1)} %`}</span></p></div>
+    </div>
+  );
+}
+
 /** GET /v1/stats, and for admins the dead letters with a retry for each. */
 export function Dashboard({ admin }: { admin: boolean }) {
   const [stats, setStats] = useState<Stats | null>(null);
@@ -38,6 +94,10 @@ export function Dashboard({ admin }: { admin: boolean }) {
     if (admin) api<{ items: Job[] }>("/v1/admin/jobs?state=dead").then((r) => setDead(r.items)).catch(() => setDead(null));
   };
   useEffect(load, [admin]);
+  useEffect(() => {
+    const timer = setInterval(() => { api<Stats>("/v1/stats").then(setStats).catch(() => undefined); }, POLL_MS);
+    return () => clearInterval(timer);
+  }, []);
   const retry = async (job: Job) => {
     try {
       await api(`/v1/admin/jobs/${encodeURIComponent(job.id)}/retry`, { method: "POST", body: "{}" });
@@ -60,15 +120,18 @@ export function Dashboard({ admin }: { admin: boolean }) {
         {stats.quota && <div class="card stat"><h3>Quota</h3><p class="big">{formatBytes(stats.quota.usedBytes)}</p>
           <p class="hint">of {stats.quota.maxBytes === null ? "unlimited" : formatBytes(stats.quota.maxBytes)}</p></div>}
       </div>
+      <Rates stats={stats} />
       <div class="cards">
         <Bars title="Assets by status" counts={stats.assets.byStatus} />
         <Bars title="Assets by type" counts={stats.assets.byType} />
       </div>
-      <h3>Queues</h3>
-      <table class="queues">
-        <thead><tr><th>queue</th><th>waiting</th><th>active</th><th>dead</th></tr></thead>
-        <tbody>{Object.entries(stats.queues).map(([name, q]) => <tr><td>{name}</td><td>{q.waiting}</td><td>{q.active}</td><td>{q.dead}</td></tr>)}</tbody>
-      </table>
+      {stats.queues && <>
+        <h3>Queues</h3>
+        <div class="scroll"><table class="queues" data-testid="queue-depths">
+          <thead><tr><th>queue</th><th>waiting</th><th>active</th><th>dead</th></tr></thead>
+          <tbody>{Object.entries(stats.queues).map(([name, q]) => <tr><td>{name}</td><td>{q.waiting}</td><td>{q.active}</td><td>{q.dead}</td></tr>)}</tbody>
+        </table></div>
+      </>}
       {admin && dead && (
         <>
           <h3>Dead letters</h3>

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, clearToken, getToken, setToken } from "./api";
+import { Admin } from "./admin";
 import { AssetPage } from "./asset";
 import { Dashboard } from "./dashboard";
 import { Gallery } from "./gallery";
@@ -73,14 +74,16 @@ function App() {
   let view;
   if (assetMatch) view = <AssetPage id={decodeURIComponent(assetMatch[1]!)} />;
   else if (route.startsWith("#/dashboard")) view = <Dashboard admin={who.admin} />;
+  else if (route.startsWith("#/admin") && who.admin) view = <Admin />;
   else view = <><Upload onUploaded={() => setUploaded((n) => n + 1)} /><Gallery refresh={uploaded} /></>;
   return (
     <>
       <header class="top">
         <a class="brand" href="#/">assetd</a>
         <nav aria-label="Main">
-          <a href="#/" aria-current={!assetMatch && !route.startsWith("#/dashboard") ? "page" : undefined}>Library</a>
+          <a href="#/" aria-current={!assetMatch && !route.startsWith("#/dashboard") && !route.startsWith("#/admin") ? "page" : undefined}>Library</a>
           <a href="#/dashboard" aria-current={route.startsWith("#/dashboard") ? "page" : undefined}>Dashboard</a>
+          {who.admin && <a href="#/admin" aria-current={route.startsWith("#/admin") ? "page" : undefined}>Admin</a>}
         </nav>
         <span class="who" title="signed in as">{who.sub}{who.admin ? " (admin)" : ""}</span>
         <button type="button" class="link" onClick={signOut}>Sign out</button>
