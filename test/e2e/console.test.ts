@@ -141,6 +141,12 @@ describe.skipIf(skip !== undefined)("the web console", () => {
     expect(await tab.locator("#pg-srcset").inputValue()).toMatch(/srcset=".*w=320.* 320w/s);
     // The render facts name the format the server sent.
     expect(await tab.getByTestId("render-facts").textContent()).toContain("image/webp");
+    // Crop by coordinates: without a width the preview is exactly the rectangle.
+    await tab.getByLabel("Crop (x,y,w,h in source pixels)").fill("100,100,300,200");
+    await tab.getByLabel("Width (w) value").fill("");
+    const size = () => tab.locator(".pg-preview img.loaded").evaluate((i) => `${(i as HTMLImageElement).naturalWidth}x${(i as HTMLImageElement).naturalHeight}`);
+    await expect.poll(size, { timeout: 20_000 }).toBe("300x200");
+    expect(decodeURIComponent(await tab.locator("#pg-url").inputValue())).toContain("crop=100,100,300,200");
     // History, tags (PATCH) and the variants the previews stored.
     expect(await tab.locator(".timeline li").count()).toBeGreaterThanOrEqual(2);
     await tab.getByLabel("Key", { exact: true }).fill("album");

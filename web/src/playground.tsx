@@ -79,6 +79,16 @@ export function Playground({ asset, onRendered }: { asset: Manifest; onRendered:
           {choice("rotate", "Rotate", ["", "90", "180", "270"])}
           {number("blur", "Blur", 0.3, 100, 0.1)}
           {number("sharpen", "Sharpen", 0.5, 10, 0.5)}
+          {number("brightness", "Brightness", 0, 3, 0.05)}
+          {number("contrast", "Contrast", 0, 3, 0.05)}
+          {number("saturation", "Saturation", 0, 3, 0.05)}
+          {number("trim", "Trim border (threshold)", 0, 255)}
+          <Field label="Crop (x,y,w,h in source pixels)" name="crop">
+            <input id="pg-crop" name="crop" placeholder="0,0,800,600" value={params.crop ?? ""} onInput={set("crop")} />
+          </Field>
+          <Field label="Byte budget (max_bytes)" name="max_bytes">
+            <input id="pg-max_bytes" name="max_bytes" type="number" min={1024} step={1024} placeholder="e.g. 50000" value={params.max_bytes ?? ""} onInput={set("max_bytes")} />
+          </Field>
           <Field label="Background (bg)" name="bg">
             <input id="pg-bg" name="bg" placeholder="fff or ff000080" value={params.bg ?? ""} onInput={set("bg")} />
           </Field>
