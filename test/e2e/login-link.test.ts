@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../src/db/connect.js";
 import { bearer, json, startApp, type TestApp } from "../helpers/app.js";
 import { chromiumSkipReason, launchChromium } from "../helpers/browser.js";
+import { BIN } from "../helpers/process.js";
 
 const skipBrowser = chromiumSkipReason("login-link");
 
@@ -117,6 +118,38 @@ describe("one-time sign-in links", () => {
     expect(row!.code_hash).toBe(createHash("sha256").update(code).digest("hex"));
     expect(JSON.stringify(rows)).not.toContain(code);
     expect(row!.used_at).toBeNull();
+  });
+});
+
+/** `assetd login-link` as an operator runs it (the built CLI), with the server's configuration. */
+describe("assetd login-link", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp();
+  }, 60_000);
+  afterAll(() => app?.close());
+
+  const run = (args: string[]) => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ASSETD_")));
+    return spawnSync(process.execPath, [BIN, "login-link", ...args], {
+      encoding: "utf8",
+      env: { ...env, ASSETD_DATA_DIR: app.dataDir, ASSETD_DATABASE_URL: app.runtime.config.databaseUrl, ASSETD_PUBLIC_URL: app.url },
+    });
+  };
+
+  it("prints a fresh link the running server redeems once, for the admin or for --sub", async () => {
+    for (const [args, sub, admin] of [[[], "admin", true], [["--sub", "carol"], "carol", false]] as const) {
+      const result = run([...args]);
+      expect(result.status, result.stderr).toBe(0);
+      const link = result.stdout.trim();
+      expect(link).toMatch(new RegExp(`^${app.url.replace(/[.]/g, "\\.")}/#login=[A-Za-z0-9_-]{43}$`));
+      expect(result.stderr).toContain(`one-time sign-in link for ${sub}, valid 10 minutes`);
+      const code = link.slice(link.indexOf("#login=") + "#login=".length);
+      const session = await json(await redeem(app, code));
+      expect(session.sub).toBe(sub);
+      expect((await fetch(`${app.url}/v1/admin/quotas`, { headers: bearer(session.token) })).status).toBe(admin ? 200 : 403);
+      expect((await redeem(app, code)).status).toBe(401);
+    }
   });
 });
 
