@@ -1,7 +1,7 @@
 import { readSecret } from "../auth/secret.js";
 import { loadConfig } from "../config/index.js";
 import { createRuntime } from "../main.js";
-import { loginLink } from "../services/login-codes.js";
+import { loginLink } from "../main/login-link.js";
 import { listenForMetrics, type MetricsListener } from "../main/worker-metrics.js";
 
 /**
