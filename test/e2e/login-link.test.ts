@@ -121,6 +121,25 @@ describe("one-time sign-in links", () => {
   });
 });
 
+/** Guessing codes is bounded by the per-client limit like any anonymous request. */
+describe("sign-in under the rate limit", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ ASSETD_RATE_LIMIT: "5" });
+  }, 60_000);
+  afterAll(() => app?.close());
+
+  it("answers 429 rate_limited with Retry-After once a client has tried too many codes", async () => {
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await redeem(app, `guess-${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const limited = await redeem(app, "guess-again");
+    expect(limited.status).toBe(429);
+    expect((await json(limited)).error.code).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
 /** `assetd login-link` as an operator runs it (the built CLI), with the server's configuration. */
 describe("assetd login-link", () => {
   let app: TestApp;
