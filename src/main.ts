@@ -54,6 +54,7 @@ import { createSignedUrlService } from "./services/signed-urls.js";
 import { createSimilarService } from "./services/similar.js";
 import { createStoryboardService } from "./services/storyboard.js";
 import { createStatusService } from "./services/status.js";
+import { createLoginCodeService, type LoginCodeService } from "./services/login-codes.js";
 import { createRevocationCheck, createTokenService, REVOCATION_TOPIC } from "./services/tokens.js";
 import { createUploadService } from "./services/uploads.js";
 import { createVariantCache, type VariantCache } from "./services/variant-cache.js";
@@ -87,6 +88,8 @@ export interface Runtime {
   config: Config;
   app: FastifyInstance | undefined;
   tokens: Tokens;
+  /** One-time console sign-in links (the banner, `assetd login-link`). */
+  loginCodes: LoginCodeService;
   repos: Repos;
   store: BlobStore;
   queue: JobQueue;
@@ -138,6 +141,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   await broadcast?.subscribe(REVOCATION_TOPIC, revocations.announced, revocations.forgetAll);
   const tokens = createTokens(secret, { isRevoked: revocations.isRevoked });
   const tokenService = createTokenService({ repo: repos.tokens, identifier: tokens, clock, revocations });
+  const loginCodes = createLoginCodeService({ repo: repos.loginCodes, tokens, clock });
   const storage = await createStorage(
     { ...config, grantSecret: createHmac("sha256", secret).update("assetd upload URL grants").digest("base64url") },
     logger,
@@ -244,7 +248,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     ? await buildApp({
       publicUrl: config.publicUrl, trustedHosts: config.trustedHosts, trustProxy: config.trustProxy, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes,
       capabilities: capabilitiesOf(config, store), tokens, metrics: metricsRegistry.http, logger,
-      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService, prewarm: prewarm.service,
+      ingest, imports, webhooks: webhooks.service, assets, delivery, similar, variants: createVariantListing({ assets, repos }), hls, storyboards, uploads, maintenance, quotas, status, acl, signedUrls, tokenService, loginCodes, prewarm: prewarm.service,
       tus: { datastore: tus.datastore },
       rateLimit: { perMinute: config.rateLimitPerMinute, redis: clientLimits.redis, prefix: config.redisPrefix },
       metricsToken: config.metricsToken,
@@ -267,6 +271,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       sweepTimer = setInterval(() => {
         uploads.sweep().catch((error: unknown) => logger.warn({ err: error }, "upload sweep failed"));
         tokenService.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired token revocations"));
+        loginCodes.forgetExpired().catch((error: unknown) => logger.warn({ err: error }, "could not forget expired sign-in codes"));
         variantCache.evict().catch((error: unknown) => logger.warn({ err: error }, "variant eviction failed"));
         eventRetention.prune().catch((error: unknown) => logger.warn({ err: error }, "event retention pass failed"));
         prewarm.service.prune().catch((error: unknown) => logger.warn({ err: error }, "could not drop old request counts"));
@@ -293,7 +298,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   let closed = false;
   return {
-    config, app, tokens, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, prewarm: prewarm.service, logger, startWorker, gc: operations.gc,
+    config, app, tokens, loginCodes, repos, store, queue, metrics: metricsRegistry, delivery, variantCache, storeCare, prewarm: prewarm.service, logger, startWorker, gc: operations.gc,
     videoTools: () => Promise.all([ffprobe.status(), transcoder.status()]),
     async listen() {
       if (!app) throw new Error("this runtime has no API role");

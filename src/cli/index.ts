@@ -52,6 +52,12 @@ program.command("token")
   .option("--revoke <token-or-jti>", "refuse this token from now on (401 token_revoked)")
   .action(tokenCommand);
 
+program.command("login-link")
+  .description("print a one-time sign-in link for the web console (valid 10 minutes)")
+  .option("--sub <principal>", "the principal the console signs in as (default: admin)")
+  .option("--admin", "with --sub: the session is an admin's")
+  .action(async (options: { sub?: string; admin?: boolean }) => (await import("./login-link.js")).loginLinkCommand(options));
+
 const passCommand = async (pass: "scrub" | "lifecycle", options: { limit?: number }) =>
   (await import("./store-care.js")).storeCarePassCommand(pass, options);
 const limitOption = (v: string) => {

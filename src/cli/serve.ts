@@ -1,6 +1,7 @@
 import { readSecret } from "../auth/secret.js";
 import { loadConfig } from "../config/index.js";
 import { createRuntime } from "../main.js";
+import { loginLink } from "../main/login-link.js";
 import { listenForMetrics, type MetricsListener } from "../main/worker-metrics.js";
 
 /**
@@ -51,10 +52,12 @@ export async function serveCommand(roles: { api: boolean; worker: boolean }, opt
     throw error;
   });
   const shown = address.replace("127.0.0.1", "localhost").replace("[::1]", "localhost");
+  // The code rides in the fragment, which browsers never send: it is in no access log.
+  const { code } = await runtime.loginCodes.create({ sub: "admin", admin: true });
   const lines = [
     "",
     `assetd is running at ${shown}  (API: ${shown}/v1/assets, metrics: ${shown}/metrics)`,
-    `web console: ${shown}/  (sign in with a token)`,
+    `web console: ${loginLink(config.publicUrl ?? shown, code)}  (one-time sign-in link, valid 10 minutes)`,
     `data: ${config.dataDir}   database: ${config.databaseUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL"}   roles: api${roles.worker ? " + worker" : ""}`,
   ];
   for (const tool of await runtime.videoTools()) {

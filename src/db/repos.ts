@@ -9,6 +9,7 @@ import { createCounterRepo, createGcRepo } from "./repos/gc.js";
 import { createTrashRepo } from "./repos/trash.js";
 import { createPassRepo } from "./repos/passes.js";
 import { createPrewarmRepo } from "./repos/prewarm.js";
+import { createLoginCodeRepo } from "./repos/login-codes.js";
 import { createEventLogRepo } from "./repos/event-log.js";
 import { recordIngest, softDelete } from "./repos/ingest.js";
 import { createQuotaRepo } from "./repos/quotas.js";
@@ -44,6 +45,7 @@ export function createRepos(db: Kysely<Database>, dialect: DialectName, _clock?:
     eventLog: createEventLogRepo(db),
     webhooks: createWebhookRepo(db),
     prewarm: createPrewarmRepo(db),
+    loginCodes: createLoginCodeRepo(db),
     recordIngest: (record) => recordIngest(db, record),
     softDelete: (id, from, reason, at) => softDelete(db, id, from, reason, at),
     stats: (owner) => stats(db, owner),

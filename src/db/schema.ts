@@ -227,6 +227,16 @@ export interface PrewarmVariantTable {
   requested_at: number | null;
 }
 
+/** A one-time console sign-in code, kept as its SHA-256 (migration 011). */
+export interface LoginCodeTable {
+  code_hash: string;
+  sub: string;
+  admin: IntBool;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   blob: BlobTable;
   asset: AssetTable;
@@ -245,4 +255,5 @@ export interface Database {
   webhook_attempt: WebhookAttemptTable;
   recipe_demand: RecipeDemandTable;
   prewarm_variant: PrewarmVariantTable;
+  login_code: LoginCodeTable;
 }

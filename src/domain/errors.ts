@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   invalid_token: 401,
   token_revoked: 401,
+  login_code_invalid: 401,
   forbidden: 403,
   quota_exceeded: 403,
   request_timeout: 408,

@@ -47,6 +47,8 @@ import { storeCareRoutes } from "./routes/store-care.js";
 import type { StoreCareService } from "../services/store-care.js";
 import { tusRoutes } from "./routes/tus.js";
 import { uploadRoutes } from "./routes/uploads.js";
+import { loginRoutes } from "./routes/login.js";
+import type { LoginCodeService } from "../services/login-codes.js";
 
 /** What the HTTP app is built from: use cases, two ports (tokens, metrics) and plain settings. */
 export interface AppDeps {
@@ -84,6 +86,8 @@ export interface AppDeps {
   signedUrls: SignedUrlService;
   /** Token revocation (the admin endpoint). */
   tokenService: TokenService;
+  /** One-time console sign-in links. */
+  loginCodes: LoginCodeService;
   /** ASSETD_RATE_LIMIT, counted in Redis when one is given. */
   rateLimit: RateLimitOptions;
   /** ASSETD_METRICS_TOKEN: the bearer token /metrics needs; undefined: open. */
@@ -181,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(adminRoutes, {
       maintenance: deps.maintenance, quotas: deps.quotas, tokens: deps.tokenService, ...(deps.prewarm ? { prewarm: deps.prewarm } : {}),
     });
+    await api.register(loginRoutes, { publicUrl, trustedHosts, loginCodes: deps.loginCodes });
     await api.register(uploadRoutes, { publicUrl, trustedHosts, delivery, uploads: deps.uploads, capabilities: deps.capabilities });
   });
   await app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });

@@ -272,6 +272,8 @@ export interface Repos {
   readonly webhooks: WebhookRepo;
   /** Access statistics for demand prediction, and what prediction rendered (ports/prewarm.ts). */
   readonly prewarm: PrewarmRepo;
+  /** One-time console sign-in codes, by their hash (services/login-codes.ts). */
+  readonly loginCodes: LoginCodeRepo;
   /**
    * One transaction: blob row inserted with refcount 1 or its refcount incremented, the
    * asset inserted with the last event's status, the events appended.
@@ -309,6 +311,26 @@ export interface AclRepo {
   add(assetId: string, grant: Grant, at: number): Promise<boolean>;
   /** Removes one grant; false when there was none. */
   remove(assetId: string, grant: Grant, at: number): Promise<boolean>;
+}
+
+/** A one-time sign-in code as stored: its SHA-256 (hex), never the code. */
+export interface LoginCodeRow {
+  codeHash: string;
+  sub: string;
+  admin: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface LoginCodeRepo {
+  create(row: LoginCodeRow): Promise<void>;
+  /**
+   * Marks the code used if it is unused and unexpired at `at`, in one conditional update,
+   * so of concurrent redeems exactly one gets the row; undefined for everyone else.
+   */
+  redeem(codeHash: string, at: number): Promise<{ sub: string; admin: boolean } | undefined>;
+  /** Forgets codes that expired before `before` (used or not). */
+  forgetExpired(before: number): Promise<number>;
 }
 
 /** Token ids refused from now on (`jti`), until the token would have expired anyway. */

@@ -12,3 +12,8 @@ export interface TokenVerifier {
 export interface TokenIdentifier {
   identify(token: string): Promise<{ jti: string | undefined; expiresAt: number | null }>;
 }
+
+/** Mints bearer tokens with the service's secret (auth/jwt.ts). */
+export interface TokenSigner {
+  sign(claims: { sub: string; admin?: boolean }, ttlSeconds?: number): Promise<string>;
+}

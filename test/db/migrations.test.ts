@@ -16,7 +16,7 @@ import { createTestDatabase, dialectTargets, type TestDatabase } from "./databas
 const pg = (await dialectTargets("migrations")).find((t) => t.dialect === "postgres")!;
 
 /** Every migration, in order. */
-const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention", "010_prewarm"];
+const ALL = ["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention", "010_prewarm", "011_login_codes"];
 
 describe("migrations", () => {
   const databases: TestDatabase[] = [];
@@ -34,7 +34,7 @@ describe("migrations", () => {
     expect(await migrate(database.handle.db)).toEqual({ applied: ALL });
     expect(await migrate(database.handle.db, "sqlite")).toEqual({ applied: [] });
     const tables = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
-    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "maintenance_run", "prewarm_variant", "quota", "recipe_demand", "revoked_token", "stat_counter", "upload", "variant", "webhook", "webhook_attempt", "webhook_delivery"]);
+    expect(tables).toEqual(["asset", "asset_acl", "asset_event", "asset_tag", "blob", "job", "login_code", "maintenance_run", "prewarm_variant", "quota", "recipe_demand", "revoked_token", "stat_counter", "upload", "variant", "webhook", "webhook_attempt", "webhook_delivery"]);
   });
 
   it("applies 008_webhooks to a database that already ran 009 (it was added later)", async () => {
@@ -51,7 +51,7 @@ describe("migrations", () => {
       },
     });
     expect((await before.migrateToLatest()).error).toBeUndefined();
-    expect(await migrate(db)).toEqual({ applied: ["008_webhooks", "010_prewarm"] });
+    expect(await migrate(db)).toEqual({ applied: ["008_webhooks", "010_prewarm", "011_login_codes"] });
     expect((await db.introspection.getTables()).map((t) => t.name)).toContain("webhook_delivery");
   });
 

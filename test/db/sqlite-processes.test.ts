@@ -53,7 +53,7 @@ describe("SQLite shared by several processes", () => {
         Array.from({ length: 3 }, () => run(process.execPath, ["--import", "tsx", migrateChild, url], { timeout: 60_000 })),
       );
       const applied = outputs.map((o) => (JSON.parse(o.stdout) as { applied: string[] }).applied);
-      expect(applied.flat()).toEqual(["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention", "010_prewarm"]);
+      expect(applied.flat()).toEqual(["001_initial", "002_phash", "003_uploads", "004_access", "005_trash", "006_replica_tier", "007_graph", "008_webhooks", "009_event_retention", "010_prewarm", "011_login_codes"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

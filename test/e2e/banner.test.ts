@@ -43,10 +43,14 @@ describe("the start-up banner", () => {
     expect(existsSync(join(dataDir, "jwt-secret"))).toBe(false);
     const first = await banner(dataDir);
     expect(first).toMatch(/export ASSETD_TOKEN=\S+/);
-    expect(first).toMatch(/web console: http:\/\/localhost:\d+\/ /);
+    expect(first).toMatch(/web console: http:\/\/localhost:\d+\/#login=[A-Za-z0-9_-]{43}  \(one-time sign-in link, valid 10 minutes/);
     const again = await banner(dataDir);
     expect(again).not.toMatch(/ASSETD_TOKEN=/);
     expect(again).toContain("assetd token --sub NAME");
+    // A fresh link on every start, each one its own.
+    const links = [first, again].map((out) => /#login=([A-Za-z0-9_-]+)/.exec(out)?.[1]);
+    expect(links[1]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(links[1]).not.toBe(links[0]);
     expect(await banner(dataDir, ["--print-token"])).toMatch(/export ASSETD_TOKEN=\S+/);
   });
 });

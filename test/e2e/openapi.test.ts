@@ -29,6 +29,7 @@ const README_ENDPOINTS = [
   "GET /v1/stats", "GET /v1/admin/jobs", "POST /v1/admin/jobs/:id/retry", "POST /v1/admin/reprocess",
   "GET /v1/admin/quotas", "GET /v1/admin/quotas/:owner", "PUT /v1/admin/quotas/:owner", "POST /v1/admin/sweep",
   "POST /v1/admin/gc", "POST /v1/admin/scrub", "POST /v1/admin/lifecycle", "POST /v1/admin/tokens/revoke",
+  "POST /v1/admin/login-codes", "POST /v1/auth/login",
   "GET /healthz", "GET /readyz", "GET /metrics",
   "GET /a/:id", "HEAD /a/:id", "GET /a/:id/hls/*", "GET /a/:id/dash/*", "GET /a/:id/storyboard.jpg", "GET /a/:id/storyboard.vtt",
 ];

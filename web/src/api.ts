@@ -65,6 +65,22 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/**
+ * Exchanges a one-time sign-in code (from a `#login=` link) for a session token. Sent
+ * without the stored token: a stale one must not stand in the way of a fresh link.
+ */
+export async function redeemLoginCode(code: string): Promise<{ token: string; expiresAt: string; sub: string }> {
+  let response: Response;
+  try {
+    response = await fetch("/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) });
+  } catch {
+    throw new ApiError(0, "network", "the server could not be reached");
+  }
+  const text = await response.text();
+  if (!response.ok) throw errorOf(response.status, text);
+  return JSON.parse(text) as { token: string; expiresAt: string; sub: string };
+}
+
 export interface UploadResult { manifest: Manifest; deduplicated: boolean }
 
 /** Multipart `POST /v1/assets` through XMLHttpRequest, for upload progress events. */

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, clearToken, getToken, setToken } from "./api";
+import { api, clearToken, getToken, redeemLoginCode, setToken } from "./api";
 import { Admin } from "./admin";
 import { AssetPage } from "./asset";
 import { Dashboard } from "./dashboard";
@@ -18,6 +18,28 @@ function whoIs(token: string): { sub: string; admin: boolean } {
   }
 }
 
+/**
+ * A one-time sign-in link (`#login=<code>`, from the start-up banner or `assetd login-link`):
+ * the code is taken out of the address at once, so it stays in no history entry, bookmark
+ * or reload, whatever the server answers.
+ */
+function takeLoginCode(): string | null {
+  if (!location.hash.startsWith("#login=")) return null;
+  const code = decodeURIComponent(location.hash.slice("#login=".length));
+  history.replaceState(null, "", location.pathname + "#/");
+  return code;
+}
+
+const loginCode = takeLoginCode();
+
+function loginRefusal(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  if (e.code === "login_code_invalid") {
+    return "This sign-in link was refused: it has expired or has already been used. Ask for a new one (`assetd login-link`).";
+  }
+  return `Sign-in with the link failed: ${e.message ?? String(error)}`;
+}
+
 function useRoute(): string {
   const [hash, setHash] = useState(location.hash || "#/");
   useEffect(() => {
@@ -28,9 +50,9 @@ function useRoute(): string {
   return hash;
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+function SignIn({ onSignedIn, initialError }: { onSignedIn: () => void; initialError?: string | null }) {
   const [value, setValue] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError ?? null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -64,10 +86,20 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 }
 
 function App() {
-  const [token, setTokenState] = useState(getToken());
+  const [token, setTokenState] = useState(loginCode ? null : getToken());
+  const [linking, setLinking] = useState(loginCode !== null);
+  const [linkError, setLinkError] = useState<string | null>(null);
   const [uploaded, setUploaded] = useState(0);
   const route = useRoute();
-  if (!token) return <SignIn onSignedIn={() => setTokenState(getToken())} />;
+  useEffect(() => {
+    if (loginCode === null) return;
+    redeemLoginCode(loginCode).then(
+      (session) => { setToken(session.token); setTokenState(getToken()); },
+      (error: unknown) => { setTokenState(getToken()); setLinkError(loginRefusal(error)); },
+    ).finally(() => setLinking(false));
+  }, []);
+  if (linking) return <main class="signin"><h1>assetd</h1><p class="card" role="status">Signing in with the link…</p></main>;
+  if (!token) return <SignIn initialError={linkError} onSignedIn={() => setTokenState(getToken())} />;
   const who = whoIs(token);
   const signOut = () => { clearToken(); setTokenState(null); location.hash = "#/"; };
   const assetMatch = /^#\/asset\/([^/?]+)/.exec(route);
@@ -88,7 +120,7 @@ function App() {
         <span class="who" title="signed in as">{who.sub}{who.admin ? " (admin)" : ""}</span>
         <button type="button" class="link" onClick={signOut}>Sign out</button>
       </header>
-      <main>{view}</main>
+      <main>{linkError && <p class="error" role="alert">{linkError}</p>}{view}</main>
     </>
   );
 }

@@ -12,6 +12,7 @@ import { graph } from "./007-graph.js";
 import { webhooks } from "./008-webhooks.js";
 import { eventRetention } from "./009-event-retention.js";
 import { prewarm } from "./010-prewarm.js";
+import { loginCodes } from "./011-login-codes.js";
 
 /**
  * Migrations are listed here, in code, rather than discovered on disk, so they work from
@@ -29,6 +30,7 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
     "008_webhooks": webhooks,
     "009_event_retention": eventRetention(dialect),
     "010_prewarm": prewarm,
+    "011_login_codes": loginCodes,
   };
 }
 

@@ -77,7 +77,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       security: [{ bearerAuth: [] }, {}],
       tags: [
         { name: "assets" }, { name: "uploads" }, { name: "tus" }, { name: "imports" }, { name: "sharing" },
-        { name: "webhooks" }, { name: "delivery" }, { name: "admin" }, { name: "service" },
+        { name: "webhooks" }, { name: "delivery" }, { name: "admin" }, { name: "auth" }, { name: "service" },
       ],
     },
     // HEAD is documented where a route declares it (tus, delivery), not for every GET.

@@ -2,7 +2,8 @@ import { PERMISSIONS } from "../../domain/grants.js";
 import { prewarmSchema, quotaSchema, reprocessSchema } from "../routes/admin.js";
 import { passSchema } from "../routes/store-care.js";
 import { subscribeSchema } from "../routes/webhooks.js";
-import { empty, errors, items, json, jsonBody, LOCATION, object, type RouteDocs } from "./route-doc.js";
+import { loginCodeSchema } from "../routes/login.js";
+import { empty, errors, items, json, jsonBody, LOCATION, object, PUBLIC, type RouteDocs } from "./route-doc.js";
 import { jsonOf, parameters, pathParams, ref } from "./schema.js";
 
 const id = pathParams({ id: "the asset id" });
@@ -119,6 +120,19 @@ export const MANAGE_DOCS: RouteDocs = {
     }),
     response: { 204: empty("revoked"), ...errors(400, 403) },
   }),
+  "POST /v1/admin/login-codes": admin("Mint a one-time console sign-in link", {
+    description: "A random code (256 bits, base64url) valid 10 minutes, stored only as its SHA-256, and the console URL carrying it in the fragment (<base>/#login=<code>), which browsers never send. Without sub: for the caller; with sub: for that principal (admin only if admin is true).",
+    body: jsonBody(jsonOf(loginCodeSchema)),
+    optionalBody: true,
+    response: {
+      201: json("the link", {
+        type: "object",
+        properties: { url: { type: "string" }, code: { type: "string" }, expiresAt: { type: "string", format: "date-time" } },
+        required: ["url", "code", "expiresAt"],
+      }),
+      ...errors(400, 403),
+    },
+  }),
   "POST /v1/admin/prewarm": admin("Queue renders of the recipes predicted for ready assets now", {
     description: "For one ready asset (assetId) or every ready asset of an owner: the recipes most requested on the owner's assets of the same type in ASSETD_PREWARM_WINDOW_DAYS, those the asset lacks, up to top per asset. dryRun reports without queueing.",
     body: jsonBody(jsonOf(prewarmSchema)),
@@ -131,4 +145,19 @@ export const MANAGE_DOCS: RouteDocs = {
     optionalBody: true,
     response: { 200: json("the lifecycle report", object("report")), ...errors(400, 403, 409) },
   }),
+  "POST /v1/auth/login": {
+    summary: "Exchange a one-time sign-in code for a session token",
+    description: "No token needed. The code is marked used by one conditional update, so it signs in at most once, even when redeemed concurrently. The token lasts 12 hours and names the code's principal and role.",
+    tags: ["auth"], security: PUBLIC,
+    body: jsonBody({ type: "object", properties: { code: { type: "string", maxLength: 128 } }, required: ["code"] }),
+    response: {
+      200: json("the session", {
+        type: "object",
+        properties: { token: { type: "string" }, expiresAt: { type: "string", format: "date-time" }, sub: { type: "string" } },
+        required: ["token", "expiresAt", "sub"],
+      }),
+      ...errors(),
+      401: { description: "login_code_invalid: the code is unknown, already used or expired (one answer for all three)", content: { "application/json": { schema: ref("Error") } } },
+    },
+  },
 };
