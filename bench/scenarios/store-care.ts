@@ -101,7 +101,7 @@ async function gcOverRows(ctx: ScenarioContext, result: ScenarioResult): Promise
   result.rows.push(
     { metric: `gc pass, ${rows.toLocaleString("en-US")} assets with their originals, ${Math.round(PURGED_SHARE * 100)} % purged: seconds`, unit: "",
       assetd: report.durationMs / 1000 },
-    { metric: "gc: purged content collected (peer: purged)", unit: "", assetd: report.blobs.removed, peer: purged, peerName: "purged",
+    { metric: "gc: purged content collected", unit: "", assetd: report.blobs.removed, peer: purged, peerName: "purged",
       ratio: report.blobs.removed / purged, target: "= 1", pass: report.blobs.removed === purged && report.errors === 0 },
   );
   result.notes.push(`gc: the database seeded directly (SQLite), ${rows} originals of 64 bytes as files in the store; the pass lists the whole store for orphans (found ${report.orphans.found}).`);

@@ -71,7 +71,8 @@ function timeline(segments: RungSegments["segments"]): string[] {
   return entries;
 }
 
-const attr = (value: string) => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+/** A value escaped for a double-quoted XML attribute. */
+export const xmlAttribute = (value: string): string => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
 /**
  * A static MPD with one video AdaptationSet of every rung (audio muxed into each, as in
@@ -89,11 +90,11 @@ export function dashManifest(renditions: readonly Rendition[], rungs: ReadonlyMa
     const bandwidth = options.audio ? r.bandwidth : r.bandwidth - parseInt(r.audioBitrate, 10) * 1000;
     const codecs = options.audio ? `${r.videoCodec},mp4a.40.2` : r.videoCodec;
     representations.push(
-      `      <Representation id="${attr(r.name)}" bandwidth="${bandwidth}" width="${r.width}" height="${r.height}" codecs="${codecs}">`,
+      `      <Representation id="${xmlAttribute(r.name)}" bandwidth="${bandwidth}" width="${r.width}" height="${r.height}" codecs="${codecs}">`,
       `        <SegmentList timescale="${TIMESCALE}">`,
-      `          <Initialization sourceURL="${attr(`${LADDER_FROM_MANIFEST}${r.name}/${rung.init}`)}"/>`,
+      `          <Initialization sourceURL="${xmlAttribute(`${LADDER_FROM_MANIFEST}${r.name}/${rung.init}`)}"/>`,
       `          <SegmentTimeline>${timeline(rung.segments).join("")}</SegmentTimeline>`,
-      ...rung.segments.map((s) => `          <SegmentURL media="${attr(`${LADDER_FROM_MANIFEST}${r.name}/${s.name}`)}"/>`),
+      ...rung.segments.map((s) => `          <SegmentURL media="${xmlAttribute(`${LADDER_FROM_MANIFEST}${r.name}/${s.name}`)}"/>`),
       "        </SegmentList>",
       "      </Representation>",
     );

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { xmlAttribute } from "./dash.js";
 
 /**
  * Signed delivery URLs (DESIGN §10 "Access"): `sig = base64url(HMAC-SHA256(key, canonical))`
@@ -89,17 +90,26 @@ export function urlSigningKeys(configured: readonly string[], jwtSecret: string)
 }
 
 /**
+ * Signs a URI found in a document served at `documentPath`: a relative one is resolved
+ * against that document's directory and becomes a signed absolute path; absolute URLs and
+ * absolute paths are returned unchanged.
+ */
+function relativeSigner(documentPath: string, expiresAt: number, signing: UrlSigningKeys): (uri: string) => string {
+  const directory = documentPath.slice(0, documentPath.lastIndexOf("/") + 1);
+  return (uri) => {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("/")) return uri;
+    const [path = "", query = ""] = uri.split("?");
+    return signUrl(new URL(path, `http://x${directory}`).pathname, query, expiresAt, signing);
+  };
+}
+
+/**
  * A playlist served through a signed URL, with every URI in it (rendition playlists,
  * segments, `URI="..."` attributes) replaced by a signed absolute path expiring with it,
  * so a private video plays from one signed master URL. Absolute URLs are left alone.
  */
 export function signPlaylist(text: string, playlistPath: string, expiresAt: number, signing: UrlSigningKeys): string {
-  const directory = playlistPath.slice(0, playlistPath.lastIndexOf("/") + 1);
-  const sign = (uri: string) => {
-    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("/")) return uri;
-    const [path = "", query = ""] = uri.split("?");
-    return signUrl(new URL(path, `http://x${directory}`).pathname, query, expiresAt, signing);
-  };
+  const sign = relativeSigner(playlistPath, expiresAt, signing);
   return text
     .split("\n")
     .map((line) => {
@@ -112,20 +122,17 @@ export function signPlaylist(text: string, playlistPath: string, expiresAt: numb
 }
 
 const xmlUnescape = (value: string) => value.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-const xmlEscape = (value: string) => value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
 /**
- * A DASH manifest served through a signed URL: every segment reference (`sourceURL`,
- * `media` and `BaseURL` text) becomes a signed absolute path expiring with it, resolved
- * against the manifest's own path, as {@link signPlaylist} does for HLS.
+ * A DASH manifest served through a signed URL: every segment reference (`sourceURL` and
+ * `media` attributes) becomes a signed absolute path expiring with it, resolved against the
+ * manifest's own path, as {@link signPlaylist} does for HLS.
  */
 export function signDashManifest(text: string, manifestPath: string, expiresAt: number, signing: UrlSigningKeys): string {
-  const directory = manifestPath.slice(0, manifestPath.lastIndexOf("/") + 1);
-  const sign = (escaped: string) => {
+  const sign = relativeSigner(manifestPath, expiresAt, signing);
+  return text.replace(/\b(sourceURL|media)="([^"]*)"/g, (whole, name: string, escaped: string) => {
     const uri = xmlUnescape(escaped);
-    if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith("/")) return escaped;
-    const [path = "", query = ""] = uri.split("?");
-    return xmlEscape(signUrl(new URL(path, `http://x${directory}`).pathname, query, expiresAt, signing));
-  };
-  return text.replace(/\b(sourceURL|media)="([^"]*)"/g, (_, name: string, uri: string) => `${name}="${sign(uri)}"`);
+    const signed = sign(uri);
+    return signed === uri ? whole : `${name}="${xmlAttribute(signed)}"`;
+  });
 }
